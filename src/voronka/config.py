@@ -1,0 +1,85 @@
+"""The one place where settings are read.
+
+Every field is documented in docs/settings.md; a test fails when one is not.
+Values come from environment variables prefixed ``VORONKA_`` (or a ``.env`` file).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+INSECURE_SECRET = "change-me-development-only"
+
+
+class Settings(BaseSettings):
+    """Voronka settings, read once per process."""
+
+    model_config = SettingsConfigDict(env_prefix="VORONKA_", env_file=".env", extra="ignore")
+
+    profile: Literal["development", "test", "production"] = Field(
+        "development",
+        description="Deployment profile; `production` refuses unsafe defaults at start-up.",
+    )
+    database_url: str = Field(
+        f"sqlite:///{DEFAULT_DATA_DIR / 'voronka.sqlite3'}",
+        description="SQLAlchemy URL of the operational store (SQLite file or PostgreSQL).",
+    )
+    secret_key: str = Field(
+        INSECURE_SECRET,
+        description="Secret for signing; must be set to a long random value in production.",
+    )
+    timezone: str = Field(
+        "Europe/Moscow",
+        description="Company time zone used for day/week/month boundaries in reports.",
+    )
+    default_currency: str = Field(
+        "RUB", min_length=3, max_length=3, description="ISO 4217 currency for new money values."
+    )
+    default_phone_region: str = Field(
+        "RU",
+        min_length=2,
+        max_length=2,
+        description="Region assumed when a phone number has no country code (e.g. `8 999 ...`).",
+    )
+    session_ttl_hours: int = Field(
+        12, ge=1, le=24 * 30, description="Lifetime of a sign-in session, in hours."
+    )
+    password_hash_cost: Literal["standard", "light"] = Field(
+        "standard",
+        description="Argon2 parameters; `light` is for the test suite only and refused in production.",
+    )
+    page_size_default: int = Field(50, ge=1, le=500, description="Rows per page when not asked.")
+    page_size_max: int = Field(200, ge=1, le=1000, description="Largest page a list returns.")
+    max_request_bytes: int = Field(
+        2_000_000, ge=1024, description="Largest JSON request body accepted by the API, in bytes."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        10_000, ge=0, description="How long a SQLite writer waits for the lock before failing."
+    )
+    host: str = Field("127.0.0.1", description="Address `voronka serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `voronka serve` listens on.")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.profile == "production":
+            if self.secret_key == INSECURE_SECRET or len(self.secret_key) < 32:
+                raise ValueError("VORONKA_SECRET_KEY must be a random value of 32+ characters")
+            if self.password_hash_cost != "standard":
+                raise ValueError("VORONKA_PASSWORD_HASH_COST=light is for tests only")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,52 @@
+"""Import every model so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from voronka.activity.models import Activity
+from voronka.audit.models import AuditEvent
+from voronka.campaign.models import AdSpend, Campaign, Channel, Touchpoint, TrackingNumber
+from voronka.client.models import Client, ClientTag, ConsentRecord, ContactPoint
+from voronka.db.base import Base
+from voronka.deal.models import Deal, DealStageChange
+from voronka.order.models import (
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Product,
+    ProductGroup,
+    StockLevel,
+)
+from voronka.pipeline.models import Pipeline, Stage
+from voronka.support.models import Feedback, Ticket
+from voronka.user.models import ApiToken, Team, User, UserSession
+from voronka.workspace.models import Workspace
+
+__all__ = [
+    "Activity",
+    "AdSpend",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Campaign",
+    "Channel",
+    "Client",
+    "ClientTag",
+    "ConsentRecord",
+    "ContactPoint",
+    "Deal",
+    "DealStageChange",
+    "Feedback",
+    "Order",
+    "OrderLine",
+    "OrderStatusChange",
+    "Pipeline",
+    "Product",
+    "ProductGroup",
+    "Stage",
+    "StockLevel",
+    "Team",
+    "Ticket",
+    "Touchpoint",
+    "TrackingNumber",
+    "User",
+    "UserSession",
+    "Workspace",
+]
