@@ -50,7 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def to_minor(amount: Decimal | int | str) -> int:
     """Return the number of minor units in ``amount`` (rounded half-even to a cent)."""
-    return int((Decimal(amount).quantize(CENT, rounding=ROUND_HALF_EVEN) * MINOR_UNITS))
+    return int(Decimal(amount).quantize(CENT, rounding=ROUND_HALF_EVEN) * MINOR_UNITS)
 
 
 def from_minor(minor: int) -> Decimal:

@@ -1,0 +1,71 @@
+"""Writing audit events; they join the caller's transaction, so a rollback drops them too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from voronka import clock
+from voronka.access.actor import Actor
+from voronka.audit.models import AuditEvent
+from voronka.db.base import Base
+
+CHANGED = "<changed>"
+
+
+def personal_fields(model: type[Base]) -> frozenset[str]:
+    """Attribute names of ``model`` classified as personal or sensitive data."""
+    return frozenset(
+        attr.key
+        for attr in model.__mapper__.column_attrs
+        if attr.columns[0].info.get("pd") in ("personal", "sensitive")
+    )
+
+
+def redact_changes(
+    model: type[Base], changes: Mapping[str, tuple[Any, Any]]
+) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` with personal values replaced by a marker."""
+    hidden = personal_fields(model)
+    return {
+        name: [CHANGED, CHANGED] if name in hidden else [_jsonable(old), _jsonable(new)]
+        for name, (old, new) in changes.items()
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    changes: dict[str, list[Any]] | None = None,
+    detail: dict[str, Any] | None = None,
+    row_count: int | None = None,
+) -> None:
+    """Append one audit event for ``actor`` in the current transaction."""
+    session.add(
+        AuditEvent(
+            workspace_id=actor.workspace_id,
+            occurred_at=clock.now(),
+            actor_id=actor.user_id,
+            actor_kind=actor.kind.value,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            changes=changes,
+            detail=detail,
+            row_count=row_count,
+            request_id=actor.request_id,
+            ip=actor.ip,
+        )
+    )

@@ -1,0 +1,216 @@
+"""Client rules: creation with duplicate detection, updates, reassignment, merge, consent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from voronka import clock
+from voronka.access.actor import Actor
+from voronka.access.policy import Action, Scope, scope_for
+from voronka.access.scope import owner_in_scope
+
+__all__ = ["owner_in_scope"]
+from voronka.audit import service as audit
+from voronka.client import repository
+from voronka.client.contact import normalize_or_invalid
+from voronka.client.models import Client, ClientTag, ContactKind, ContactPoint
+from voronka.client.schemas import ClientCreate, ClientUpdate, ContactIn
+from voronka.config import get_settings
+from voronka.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
+from voronka.user.models import User
+
+
+class DuplicateClient(Conflict):
+    code = "duplicate_client"
+
+
+def _normalised_contacts(contacts: Iterable[ContactIn]) -> list[ContactPoint]:
+    region = get_settings().default_phone_region
+    points: dict[tuple[ContactKind, str], ContactPoint] = {}
+    for index, item in enumerate(contacts):
+        value = normalize_or_invalid(
+            item.kind, item.value, field=f"contacts.{index}.value", region=region
+        )
+        points.setdefault(
+            (item.kind, value),
+            ContactPoint(kind=item.kind, value=value, label=item.label, is_primary=item.is_primary),
+        )
+    return list(points.values())
+
+
+def _search_text(client: Client) -> str:
+    parts = [client.name, *(c.value for c in client.contacts), *(t.tag for t in client.tags)]
+    return " ".join(parts).casefold()
+
+
+def _check_owner(session: Session, actor: Actor, scope: Scope, owner_id: int | None) -> None:
+    if owner_id is not None:
+        owner = session.get(User, owner_id)
+        if owner is None or owner.workspace_id != actor.workspace_id or not owner.is_active:
+            raise InvalidInput(
+                "owner_id: no such active user", [ErrorDetail("unknown user", field="owner_id")]
+            )
+    if not owner_in_scope(session, actor, scope, owner_id):
+        raise Forbidden(
+            "you may not give a client to that owner",
+            [ErrorDetail("outside your scope", field="owner_id")],
+        )
+
+
+def _check_company(session: Session, actor: Actor, scope: Scope, company_id: int | None) -> None:
+    if company_id is None:
+        return
+    company = repository.get_visible(session, actor, scope, company_id)
+    if company is None or company.kind != "company":
+        raise InvalidInput(
+            "company_id: no such company", [ErrorDetail("unknown company", field="company_id")]
+        )
+
+
+def ensure_no_duplicates(
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    points: list[ContactPoint],
+    *,
+    except_id: int | None = None,
+) -> None:
+    """Refuse contact values other clients hold; name only those the actor may see."""
+    holders = [
+        h
+        for h in repository.holders_of(
+            session, actor.workspace_id, [(p.kind, p.value) for p in points]
+        )
+        if h[0] != except_id
+    ]
+    if not holders:
+        return
+    visible = {
+        c.id
+        for c in session.scalars(
+            repository.visible_to(actor, scope).where(Client.id.in_({h[0] for h in holders}))
+        )
+    }
+    details = [
+        ErrorDetail(
+            f"client {client_id} has this {kind.value}"
+            if client_id in visible
+            else f"another client outside your scope has this {kind.value}",
+            field="contacts",
+            value=value if client_id in visible else None,
+        )
+        for client_id, kind, value in holders
+    ]
+    raise DuplicateClient(
+        "a client with this phone or e-mail exists; merge or pass allow_duplicate=true", details
+    )
+
+
+def create(
+    session: Session, *, actor: Actor, scope: Scope, data: ClientCreate, allow_duplicate: bool
+) -> Client:
+    """Create a client owned by ``data.owner_id`` (the creator by default)."""
+    owner_id = data.owner_id if "owner_id" in data.model_fields_set else actor.user_id
+    _check_owner(session, actor, scope, owner_id)
+    _check_company(session, actor, scope, data.company_id)
+    points = _normalised_contacts(data.contacts)
+    if not allow_duplicate:
+        ensure_no_duplicates(session, actor, scope, points)
+    client = Client(
+        workspace_id=actor.workspace_id,
+        kind=data.kind,
+        name=data.name,
+        company_id=data.company_id,
+        job_title=data.job_title,
+        owner_id=owner_id,
+        source_channel_id=data.source_channel_id,
+        source_campaign_id=data.source_campaign_id,
+        custom_fields=data.custom_fields,
+        created_by_id=actor.user_id,
+    )
+    for point in points:
+        point.workspace_id = actor.workspace_id
+        client.contacts.append(point)
+    for tag in sorted({t.casefold() for t in data.tags if t}):
+        client.tags.append(ClientTag(workspace_id=actor.workspace_id, tag=tag[:64]))
+    client.search_text = _search_text(client)
+    session.add(client)
+    session.flush()
+    audit.record(session, actor, action="create", entity="client", entity_id=client.id)
+    return client
+
+
+def _replace_contacts(client: Client, points: list[ContactPoint]) -> bool:
+    old = {(c.kind, c.value, c.label, c.is_primary) for c in client.contacts}
+    new = {(p.kind, p.value, p.label, p.is_primary) for p in points}
+    if old == new:
+        return False
+    client.contacts.clear()
+    for point in points:
+        point.workspace_id = client.workspace_id
+        client.contacts.append(point)
+    return True
+
+
+def _replace_tags(client: Client, tags: list[str]) -> bool:
+    wanted = sorted({t.casefold()[:64] for t in tags if t})
+    if wanted == [t.tag for t in client.tags]:
+        return False
+    client.tags.clear()
+    for tag in wanted:
+        client.tags.append(ClientTag(workspace_id=client.workspace_id, tag=tag))
+    return True
+
+
+def update_client(
+    session: Session, *, actor: Actor, scope: Scope, client: Client, data: ClientUpdate
+) -> Client:
+    """Apply the fields set in ``data``; changing the owner needs the reassign right."""
+    fields = data.model_dump(exclude_unset=True, exclude={"contacts", "tags"})
+    changes: dict[str, tuple[Any, Any]] = {}
+    if "owner_id" in fields and fields["owner_id"] != client.owner_id:
+        reassign = scope_for(actor, "client", Action.REASSIGN)
+        if reassign is Scope.NONE:
+            raise Forbidden(
+                "your role may not reassign clients", [ErrorDetail("not allowed", field="owner_id")]
+            )
+        _check_owner(session, actor, reassign, fields["owner_id"])
+    if fields.get("company_id") not in (None, client.company_id):
+        _check_company(session, actor, scope, fields["company_id"])
+    for name, value in fields.items():
+        if name in ("kind", "name") and value is None:
+            raise InvalidInput(f"{name} cannot be null", [ErrorDetail("required", field=name)])
+        if getattr(client, name) != value:
+            changes[name] = (getattr(client, name), value)
+            setattr(client, name, value)
+    if data.contacts is not None:
+        points = _normalised_contacts(data.contacts)
+        ensure_no_duplicates(session, actor, scope, points, except_id=client.id)
+        if _replace_contacts(client, points):
+            changes["contacts"] = ("", "")
+    if data.tags is not None and _replace_tags(client, data.tags):
+        changes["tags"] = ("", "")
+    if changes:
+        client.search_text = _search_text(client)
+        client.updated_at = clock.now()  # bump version even when only children changed
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            action="update",
+            entity="client",
+            entity_id=client.id,
+            changes=audit.redact_changes(Client, changes),
+        )
+    return client
+
+
+def soft_delete(session: Session, *, actor: Actor, client: Client) -> None:
+    """Hide a client everywhere; history and analytics facts stay (no cascade)."""
+    client.is_deleted = True
+    client.deleted_at = clock.now()
+    session.flush()
+    audit.record(session, actor, action="delete", entity="client", entity_id=client.id)

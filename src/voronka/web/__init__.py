@@ -1,0 +1,1 @@
+"""HTTP interface: the FastAPI application, REST API under /api/v1."""

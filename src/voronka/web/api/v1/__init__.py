@@ -1,0 +1,33 @@
+"""REST API v1: one router per domain."""
+
+from fastapi import APIRouter
+
+from voronka.web.api.v1 import (
+    activities,
+    audit,
+    auth,
+    clients,
+    deals,
+    marketing,
+    orders,
+    pipelines,
+    products,
+    support,
+    users,
+)
+
+router = APIRouter()
+for module in (
+    auth,
+    users,
+    clients,
+    deals,
+    pipelines,
+    activities,
+    orders,
+    products,
+    marketing,
+    support,
+    audit,
+):
+    router.include_router(module.router)

@@ -1,0 +1,5 @@
+"""Routes for activities (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for audit (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for deals (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for marketing (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for orders (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

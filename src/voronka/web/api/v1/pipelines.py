@@ -1,0 +1,5 @@
+"""Routes for pipelines (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for products (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for support (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
