@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
@@ -62,6 +63,17 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
+def integrity_problem(exc: IntegrityError) -> tuple[str, int, str]:
+    """Classify a constraint violation without echoing database text to the client."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    text = str(exc.orig).lower()
+    if sqlstate == "23505" or "unique" in text:
+        return "conflict", 409, "a record with the same unique value already exists"
+    if sqlstate == "23503" or "foreign key" in text:
+        return "invalid_reference", 422, "a referenced record does not exist or is still in use"
+    return "invalid_input", 422, "the values break a rule of the data model"
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that render every error in the one shape."""
 
@@ -81,6 +93,12 @@ def install(app: FastAPI) -> None:
     async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
         message = "the record was changed by someone else; reload it and try again"
         return JSONResponse(error_body(request, "precondition_failed", message), 412)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        code, status, message = integrity_problem(exc)
+        log.info("integrity error in request %s: %s", request.state.request_id, exc.orig)
+        return JSONResponse(error_body(request, code, message), status)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

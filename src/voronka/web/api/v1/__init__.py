@@ -13,6 +13,7 @@ from voronka.web.api.v1 import (
     pipelines,
     products,
     support,
+    transfer,
     users,
 )
 
@@ -28,6 +29,6 @@ for module in (
     products,
     marketing,
     support,
-    audit,
+    audit, transfer,
 ):
     router.include_router(module.router)

@@ -1,0 +1,1 @@
+"""The ``voronka`` command line: one group per area, thin over the services."""

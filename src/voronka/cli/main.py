@@ -1,0 +1,68 @@
+"""Entry point of the ``voronka`` command."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from voronka.cli import db, users
+from voronka.cli.output import fail
+from voronka.config import get_settings
+
+app = typer.Typer(
+    help="Voronka, the analytical CRM. Every command has --help.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+) -> None:
+    """Run the web application (API under /api/v1)."""
+    import uvicorn
+
+    from voronka.db import migrate
+    from voronka.db.session import get_engine
+
+    settings = get_settings()
+    migrate.ensure_current(get_engine())
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run("voronka.web.asgi:app", host=host or settings.host, port=port or settings.port,
+                workers=workers, proxy_headers=False)
+
+
+def _register_optional() -> None:
+    """Commands contributed by other areas (demo, import/export) register here."""
+    from voronka.cli import demo, transfer
+
+    app.command(name="demo")(demo.demo)
+    app.command(name="import")(transfer.import_command)
+    app.command(name="export")(transfer.export_command)
+
+
+def main() -> None:
+    """Run the CLI; configuration and connection problems end in one sentence."""
+    try:
+        _register_optional()
+        app()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"setting VORONKA_{str(first['loc'][0]).upper()}: {first['msg']}")
+    except OperationalError as exc:
+        fail(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}")
+    except Exception as exc:  # the migrate guard and other VoronkaErrors
+        from voronka.errors import VoronkaError
+
+        if isinstance(exc, VoronkaError):
+            fail(exc.message)
+        raise

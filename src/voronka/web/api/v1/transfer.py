@@ -1,0 +1,5 @@
+"""Routes for transfer (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
