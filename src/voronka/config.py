@@ -14,7 +14,6 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
-INSECURE_SECRET = "change-me-development-only"
 
 
 class Settings(BaseSettings):
@@ -29,10 +28,6 @@ class Settings(BaseSettings):
     database_url: str = Field(
         f"sqlite:///{DEFAULT_DATA_DIR / 'voronka.sqlite3'}",
         description="SQLAlchemy URL of the operational store (SQLite file or PostgreSQL).",
-    )
-    secret_key: str = Field(
-        INSECURE_SECRET,
-        description="Secret for signing; must be set to a long random value in production.",
     )
     timezone: str = Field(
         "Europe/Moscow",
@@ -68,8 +63,6 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.profile == "production":
-            if self.secret_key == INSECURE_SECRET or len(self.secret_key) < 32:
-                raise ValueError("VORONKA_SECRET_KEY must be a random value of 32+ characters")
             if self.password_hash_cost != "standard":
                 raise ValueError("VORONKA_PASSWORD_HASH_COST=light is for tests only")
         return self

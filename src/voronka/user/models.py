@@ -59,8 +59,8 @@ class UserSession(IdMixin, Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=pd("sensitive"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=pd("none"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), info=pd("none"))
     ip: Mapped[str | None] = mapped_column(String(45), info=pd("personal"))
 
 
@@ -77,6 +77,6 @@ class ApiToken(IdMixin, WorkspaceMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=pd("sensitive"))
     read_only: Mapped[bool] = mapped_column(Boolean, default=False, info=pd("none"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), info=pd("none"))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), info=pd("none"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), info=pd("none"))
