@@ -90,7 +90,7 @@ async def run_load(port: int, requests: int, concurrency: int) -> dict[str, list
         cards = [f"/api/v1/clients/{rng.choice(ids)}" for _ in range(requests)]
         timelines = [f"/api/v1/clients/{rng.choice(ids)}/timeline?limit=50"
                      for _ in range(requests)]
-        lists = [f"/api/v1/clients?tag={rng.choice(['vip', 'wholesale', 'retail'])}"
+        lists = [f"/api/v1/clients?tag={rng.choice(['vip', 'loyal', 'newsletter'])}"
                  f"&sort=-created_at&page={rng.randint(1, 20)}" for _ in range(requests)]
         searches = [f"/api/v1/clients?q={rng.choice(['+7999', 'example.ru', 'ан'])}"
                     for _ in range(requests // 4)]

@@ -39,9 +39,11 @@ def visible_client_ids(actor: Actor, scope: Scope) -> Select[tuple[int]]:
 
 
 def client_bound_condition(client_column: ColumnElement[int | None], actor: Actor, scope: Scope):  # type: ignore[no-untyped-def]
-    """Condition for records attached to a client: visible exactly when the client is."""
-    if scope is Scope.ALL:
-        return true()
+    """Condition for records attached to a client: visible exactly when the client is.
+
+    Also for the ``all`` scope: a deleted client hides its records, and the workspace filter
+    holds even when a repository forgets its own.
+    """
     return client_column.in_(visible_client_ids(actor, scope))
 
 

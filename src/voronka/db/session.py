@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from voronka.config import get_settings
+from voronka.db.functions import SQLITE_LOWER, sqlite_lower
 
 
 def _on_sqlite_connect(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
@@ -19,6 +20,7 @@ def _on_sqlite_connect(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
         # Autocommit at the driver level lets SQLAlchemy issue BEGIN itself, so that
         # writers can take the lock up front (BEGIN IMMEDIATE) instead of failing late.
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function(SQLITE_LOWER, 1, sqlite_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
