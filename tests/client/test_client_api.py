@@ -127,3 +127,13 @@ def test_html_and_sql_in_text_are_stored_verbatim(people):
     created = api.post("/api/v1/clients", json={"name": name}).json()
     assert api.get(f"/api/v1/clients/{created['id']}").json()["name"] == name
     assert api.get("/api/v1/clients", params={"q": "drop table"}).json()["total"] == 1
+
+
+def test_naive_datetime_filter_is_a_422_naming_the_parameter(people):
+    response = people.http("M1").get("/api/v1/clients",
+                                     params={"created_from": "2026-01-01T00:00:00"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "created_from"
+    ok = people.http("M1").get("/api/v1/clients",
+                               params={"created_from": "2026-01-01T00:00:00+03:00"})
+    assert ok.status_code == 200

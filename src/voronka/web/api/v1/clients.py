@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
 
 from voronka import clock
 from voronka.access.policy import Action
@@ -100,8 +100,8 @@ def list_clients(
     tag: Annotated[str | None, Query(max_length=64)] = None,
     company_id: int | None = None,
     source_channel_id: int | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: AwareDatetime | None = None,
+    created_to: AwareDatetime | None = None,
     phone: Annotated[str | None, Query(max_length=40)] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
 ) -> Page[ClientOut]:
@@ -252,7 +252,7 @@ def client_timeline(
     client_id: int,
     session: DbSession,
     g: Read,
-    before: datetime | None = None,
+    before: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Timeline:
     client = visible_client(session, g, client_id)

@@ -1,0 +1,25 @@
+"""Helpers shared by the order and marketing tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from voronka.db.base import Base
+
+
+def snapshot(engine: Engine, *models: type[Base]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the tables of ``models``, so a test can assert that nothing changed."""
+    state = {}
+    with engine.connect() as conn:
+        for model in models:
+            table = model.__table__
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
+            state[table.name] = [tuple(row) for row in rows]
+    return state
+
+
+def fields_of(response: Any) -> list[str | None]:
+    """The ``field`` of every detail in an error response."""
+    return [detail.get("field") for detail in response.json()["error"]["details"]]
