@@ -59,6 +59,14 @@ def merge(session: Session, *, actor: Actor, target: Client, sources: list[Clien
         update(Client).where(Client.company_id.in_(source_ids)).values(company_id=target.id),
         execution_options={"synchronize_session": False},
     )
+    # Clients merged earlier into a source now point at the survivor, so one lookup of
+    # merged_into_id always lands on a live client (the analytics snapshot relies on it).
+    session.execute(
+        update(Client)
+        .where(Client.merged_into_id.in_(source_ids))
+        .values(merged_into_id=target.id),
+        execution_options={"synchronize_session": False},
+    )
     now = clock.now()
     for source in sources:
         source.is_deleted, source.deleted_at, source.merged_into_id = True, now, target.id
