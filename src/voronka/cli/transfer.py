@@ -1,0 +1,235 @@
+"""``voronka import`` and ``voronka export``: clients and deals as CSV/XLSX, run as the operator.
+
+Progress and notes go to standard error, results to standard output; a user mistake (missing
+file, unknown column in ``--map``, unsupported extension …) ends in one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from sqlalchemy.orm import Session
+
+from voronka.access.actor import Actor
+from voronka.access.policy import Action, Scope, scope_for
+from voronka.cli.output import OutputFormat, emit, fail
+from voronka.db import migrate
+from voronka.db.session import get_engine, unit_of_work
+from voronka.errors import VoronkaError
+from voronka.transfer import exporter, importer
+from voronka.transfer.exporter import ExportFilter
+from voronka.transfer.mapping import Entity, parse_pairs
+from voronka.transfer.options import DEFAULT_BATCH_SIZE, ImportMode, ImportOptions, OnDuplicate
+from voronka.transfer.reading import FileFormat, format_of
+from voronka.transfer.report import ImportReport, errors_csv
+
+RESOURCE = {Entity.CLIENTS: "client", Entity.DEALS: "deal"}
+SHOWN_ERRORS = 20
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def import_command(
+    entity: Annotated[Entity, typer.Argument(help="What the file holds.")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX file; row 1 names the columns.")],
+    mode: Annotated[
+        ImportMode,
+        typer.Option(help="atomic: one bad row and nothing is written; per-row: good rows are."),
+    ] = ImportMode.ATOMIC,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
+    ] = False,
+    on_duplicate: Annotated[
+        OnDuplicate,
+        typer.Option(help="What to do with a row matching an existing record."),
+    ] = OnDuplicate.SKIP,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="'Column=field' for a column not recognised; repeatable."),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="E-mail of the owner of new records whose row names none.")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Rows read and prefetched together.")
+    ] = DEFAULT_BATCH_SIZE,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write the problems to this CSV file.")
+    ] = None,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", help="How to print the report.")
+    ] = ReportFormat.TABLE,
+) -> None:
+    """Import clients or deals from a CSV or XLSX file (exit code 1 when a row failed)."""
+    if not file.is_file():
+        fail(f"no such file: {file}")
+    if report is not None and not report.parent.is_dir():
+        fail(f"no such directory for --report: {report.parent}")
+    try:
+        file_format = format_of(file.name)
+        options = ImportOptions(
+            mode=mode,
+            dry_run=dry_run,
+            on_duplicate=on_duplicate,
+            batch_size=batch_size,
+            default_owner_email=owner,
+            mapping=parse_pairs(column_map or []),
+            progress=_progress,
+        )
+        result = _run_import(entity, file, file_format, options)
+    except VoronkaError as exc:
+        fail(exc.message)
+    if report is not None:
+        report.write_text(errors_csv(result), encoding="utf-8-sig")
+    _print_report(result, format)
+    _finish(result)
+
+
+def _run_import(
+    entity: Entity, file: Path, file_format: FileFormat, options: ImportOptions
+) -> ImportReport:
+    engine = get_engine()
+    migrate.ensure_current(engine)
+    actor = Actor.system()
+    with unit_of_work(engine) as session:
+        return importer.import_file(
+            session,
+            actor=actor,
+            scope=scope_for(actor, RESOURCE[entity], Action.IMPORT),
+            entity=entity,
+            path=file,
+            file_format=file_format,
+            options=options,
+        )
+
+
+def _progress(done: int, total: int | None) -> None:
+    typer.echo(f"read {done} of {total} rows" if total else f"read {done} rows", err=True)
+
+
+def _print_report(result: ImportReport, fmt: ReportFormat) -> None:
+    for column in result.unknown_columns:
+        typer.echo(f"note: column {column!r} matches no field and was not imported", err=True)
+    if fmt is ReportFormat.JSON:
+        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    counts = ("total", "created", "updated", "unchanged", "skipped", "failed")
+    emit([{name: getattr(result, name) for name in counts}], OutputFormat.TABLE)
+    if result.errors:
+        typer.echo("")
+        shown = [e.model_dump() for e in result.errors[:SHOWN_ERRORS]]
+        emit([{k: "" if v is None else v for k, v in e.items()} for e in shown], OutputFormat.TABLE)
+        if len(result.errors) > SHOWN_ERRORS:
+            typer.echo(f"… and {len(result.errors) - SHOWN_ERRORS} more (see --report)")
+
+
+def _finish(result: ImportReport) -> None:
+    if result.dry_run:
+        typer.echo("dry run: nothing was written", err=True)
+    if not result.failed:
+        return
+    if result.committed:
+        fail(f"{result.failed} row(s) failed; the other rows were written")
+    if not result.dry_run and result.mode is ImportMode.ATOMIC:
+        fail(f"{result.failed} row(s) failed, so nothing was written (atomic mode)")
+    fail(f"{result.failed} row(s) would fail")
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def export_command(
+    entity: Annotated[Entity, typer.Argument(help="What to export.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="File to write (.csv or .xlsx); CSV to standard output if omitted."
+        ),
+    ] = None,
+    format: Annotated[
+        ExportFormat | None,
+        typer.Option("--format", help="File format; by default the extension of --out."),
+    ] = None,
+) -> None:
+    """Export every client or deal (spreadsheet-safe: formulas neutralised)."""
+    file_format = _export_format(out, format)
+    engine = get_engine()
+    try:
+        migrate.ensure_current(engine)
+        actor = Actor.system()
+        scope = scope_for(actor, RESOURCE[entity], Action.EXPORT)
+        with unit_of_work(engine, write=False) as session:
+            written = _write_export(session, actor, scope, entity, file_format, out)
+        with unit_of_work(engine) as session:
+            exporter.record(
+                session,
+                actor=actor,
+                entity=entity,
+                file_format=file_format,
+                row_count=written,
+                export_filter=ExportFilter(),
+            )
+    except VoronkaError as exc:
+        fail(exc.message)
+    typer.echo(f"exported {written} {entity.value} to {out or 'standard output'}", err=True)
+
+
+def _export_format(out: Path | None, chosen: ExportFormat | None) -> FileFormat:
+    if out is None:
+        if chosen is ExportFormat.XLSX:
+            fail("an XLSX export needs --out FILE.xlsx")
+        return FileFormat.CSV
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        fail(f"unsupported file type {suffix or '(none)'} for --out: use .csv or .xlsx")
+    if chosen is not None and suffix != f".{chosen.value}":
+        fail(f"--format {chosen.value} does not match the extension of {out.name}")
+    if not out.parent.is_dir():
+        fail(f"no such directory: {out.parent}")
+    return FileFormat(suffix[1:])
+
+
+def _write_export(
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    entity: Entity,
+    file_format: FileFormat,
+    out: Path | None,
+) -> int:
+    """Write to a temporary file next to ``out`` and rename it, so a failed export leaves
+    no half-written file behind."""
+
+    def write(target: BinaryIO) -> int:
+        return exporter.write(
+            session,
+            actor=actor,
+            scope=scope,
+            entity=entity,
+            file_format=file_format,
+            target=target,
+        )
+
+    if out is None:
+        return write(sys.stdout.buffer)
+    handle, temporary = tempfile.mkstemp(prefix=".voronka-export-", dir=out.parent)
+    try:
+        with os.fdopen(handle, "wb") as target:
+            written = write(target)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return written

@@ -1,0 +1,255 @@
+"""Read a CSV or XLSX file as numbered rows of ``{column name: value}``.
+
+Row numbers are 1-based positions as a spreadsheet shows them: the header is row 1 and the
+first data row is row 2 (a quoted CSV value spanning several lines is still one row). Blank
+rows are skipped but keep their number, so a report's row number always points at the right
+line of the file. Limits are checked before the rows are read, so a hostile file is refused
+without being unpacked or parsed whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from voronka.errors import ErrorDetail
+from voronka.transfer.errors import FileLimitExceeded, UnreadableFile
+
+CellValue = str | int | float | Decimal | datetime | date | time | bool | None
+
+CSV_DELIMITERS = (",", ";", "\t")
+SNIFF_CHARS = 64 * 1024
+CHUNK_BYTES = 1024 * 1024
+NOT_TEXT = "the file is neither UTF-8 nor Windows-1251 text"
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+FORMAT_BY_SUFFIX = {
+    ".csv": FileFormat.CSV,
+    ".tsv": FileFormat.CSV,
+    ".txt": FileFormat.CSV,
+    ".xlsx": FileFormat.XLSX,
+}
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Largest file a read accepts; each limit is named in the error that enforces it."""
+
+    max_rows: int = 200_000
+    max_columns: int = 200
+    max_uncompressed_bytes: int = 256 * 1024 * 1024
+    max_zip_entries: int = 1_000
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One data row: its number in the file (header = 1) and its values by column name.
+
+    ``overflow`` is set when the row has values to the right of the last named column.
+    """
+
+    number: int
+    values: dict[str, CellValue]
+    overflow: bool = False
+
+
+@dataclass
+class Table:
+    """The column names of a file and an iterator over its data rows."""
+
+    columns: list[str]
+    rows: Iterator[SourceRow]
+    row_count_hint: int | None = None
+
+
+def format_of(filename: str) -> FileFormat:
+    """The file format from a file name's extension, or ``UnreadableFile`` naming it."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xls":
+        raise UnreadableFile("old .xls workbooks are not supported: save the file as .xlsx or CSV")
+    if suffix not in FORMAT_BY_SUFFIX:
+        shown = suffix or "(none)"
+        raise UnreadableFile(f"unsupported file type {shown}: use .csv or .xlsx")
+    return FORMAT_BY_SUFFIX[suffix]
+
+
+@contextmanager
+def open_table(
+    path: Path, file_format: FileFormat, limits: ReadLimits | None = None
+) -> Iterator[Table]:
+    """Open ``path`` as a table; files are closed when the block ends."""
+    limits = limits or ReadLimits()
+    if file_format is FileFormat.XLSX:
+        from voronka.transfer.xlsx_reading import open_workbook_table
+
+        with open_workbook_table(path, limits) as table:
+            yield table
+        return
+    yield open_csv_table(path, limits)
+
+
+def is_blank(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def header_columns(cells: Sequence[CellValue]) -> list[str]:
+    """Column names from the header cells: trimmed; unnamed middle columns get a placeholder."""
+    names = [str(c).strip().lstrip("\ufeff") if not is_blank(c) else "" for c in cells]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise UnreadableFile("row 1 must hold the column names, and it is empty")
+    columns = [name or f"(column {index})" for index, name in enumerate(names, start=1)]
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise UnreadableFile(
+                f"column {name!r} appears twice in the header",
+                [ErrorDetail("duplicate column", field=name, row=1)],
+            )
+        seen.add(name)
+    return columns
+
+
+def make_row(number: int, columns: list[str], cells: Sequence[CellValue]) -> SourceRow | None:
+    """A ``SourceRow`` from a row's cells, or ``None`` for a blank row."""
+    if all(is_blank(c) for c in cells):
+        return None
+    padded = list(cells[: len(columns)]) + [None] * (len(columns) - len(cells))
+    overflow = any(not is_blank(c) for c in cells[len(columns) :])
+    return SourceRow(number, dict(zip(columns, padded, strict=True)), overflow)
+
+
+def check_width(number: int, width: int, limits: ReadLimits) -> None:
+    if width > limits.max_columns:
+        raise FileLimitExceeded(
+            f"row {number} has {width} columns; the limit is {limits.max_columns} columns"
+        )
+
+
+def check_row_number(number: int, limits: ReadLimits) -> None:
+    if number > limits.max_rows + 1:
+        raise FileLimitExceeded(
+            f"the file has more than {limits.max_rows} data rows, the limit for one import"
+        )
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def open_csv_table(path: Path, limits: ReadLimits) -> Table:
+    """Detect encoding and delimiter, check the limits in a first pass, then read lazily."""
+    encoding = detect_encoding(path)
+    delimiter = detect_delimiter(path, encoding)
+    data_rows = _prescan_csv(path, encoding, delimiter, limits)
+    with path.open(encoding=encoding, newline="") as text:
+        header = next(csv.reader(text, delimiter=delimiter), [])
+    columns = header_columns(header)
+    return Table(columns, _csv_rows(path, encoding, delimiter, columns), data_rows)
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM; otherwise Windows-1251."""
+    with path.open("rb") as stream:
+        head = stream.read(4)
+        if not head:
+            raise UnreadableFile("the file is empty")
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        stream.seek(0)
+        return "utf-8" if _is_utf8_text(stream) else "cp1251"
+
+
+def _is_utf8_text(stream: io.BufferedReader) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while chunk := stream.read(CHUNK_BYTES):
+        if b"\x00" in chunk:
+            raise UnreadableFile("the file is binary, not CSV text")
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError:
+            return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_delimiter(path: Path, encoding: str) -> str:
+    """The delimiter among , ; TAB that splits the first rows most consistently."""
+    try:
+        with path.open(encoding=encoding, newline="") as text:
+            sample = text.read(SNIFF_CHARS)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(NOT_TEXT) from exc
+    if len(sample) == SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
+    best, best_score = ",", (0, 0, 0)
+    for delimiter in CSV_DELIMITERS:
+        widths = _sample_widths(sample, delimiter)
+        if not widths or widths[0] < 2:
+            continue
+        score = (1, sum(w == widths[0] for w in widths), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sample_widths(sample: str, delimiter: str) -> list[int]:
+    widths: list[int] = []
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    try:
+        for record in reader:
+            widths.append(len(record))
+            if len(widths) >= 50:
+                break
+    except csv.Error:
+        pass  # a sample cut inside a quoted value: judge on the rows read so far
+    return widths
+
+
+def _prescan_csv(path: Path, encoding: str, delimiter: str, limits: ReadLimits) -> int:
+    data_rows = 0
+    for number, record in _numbered_records(path, encoding, delimiter):
+        check_row_number(number, limits)
+        check_width(number, len(record), limits)
+        if number > 1 and any(cell.strip() for cell in record):
+            data_rows += 1
+    return data_rows
+
+
+def _csv_rows(path: Path, encoding: str, delimiter: str, columns: list[str]) -> Iterator[SourceRow]:
+    for number, record in _numbered_records(path, encoding, delimiter):
+        if number == 1:
+            continue
+        row = make_row(number, columns, record)
+        if row is not None:
+            yield row
+
+
+def _numbered_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    number = 0
+    try:
+        with path.open(encoding=encoding, newline="") as text:
+            for number, record in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+                yield number, record
+    except csv.Error as exc:
+        raise UnreadableFile(f"CSV syntax error after row {number}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(NOT_TEXT) from exc
