@@ -33,6 +33,8 @@ BACKENDS = ("sqlite", "postgresql")
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--backends", default=",".join(BACKENDS),
                      help="comma-separated store backends to run on (sqlite,postgresql)")
+    parser.addoption("--engines", default="duckdb,postgres,spark",
+                     help="comma-separated analytics engines to run on (duckdb,postgres,spark)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,0 +1,1 @@
+"""Analytics: reports as ibis expressions, run by one runner on DuckDB, PostgreSQL or Spark."""

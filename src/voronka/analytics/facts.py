@@ -1,0 +1,126 @@
+"""Fact tables with their dimension columns, built once from the sources.
+
+Each fact has the columns the measures aggregate plus one column per breakdown it supports
+(``dim_channel``, ``dim_campaign``, ``dim_manager``, ``dim_pipeline``, ``dim_product_group``).
+Soft-deleted deals and orders are not facts; cancelled and returned orders bring no revenue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import ibis
+import ibis.expr.types as ir
+
+from voronka.analytics.query import Breakdown, Filters, Period
+from voronka.analytics.sources import Sources
+from voronka.errors import ErrorDetail, InvalidInput
+
+DIM = {b: f"dim_{b.value}" for b in Breakdown}
+REVENUE_STATUSES = ("paid", "shipped", "delivered")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A table of facts, the column that places each in time, and its dimensions."""
+
+    name: str
+    table: ir.Table
+    at: str  # timestamp (UTC) or date column
+    is_date: bool = False
+
+    @property
+    def dimensions(self) -> frozenset[Breakdown]:
+        return frozenset(b for b, col in DIM.items() if col in self.table.columns)
+
+    def within(self, sources: Sources, period: Period, filters: Filters) -> ir.Table:
+        """Facts in ``period`` (company local days) matching ``filters``."""
+        t = self.table
+        if self.is_date:
+            t = t.filter(t[self.at] >= ibis.date(period.start), t[self.at] <= ibis.date(period.end))
+        else:
+            local = sources.local(t[self.at])
+            t = t.filter(local >= _midnight(period.start), local < _midnight(period.end_exclusive))
+        for dimension, ids in filters.by_dimension().items():
+            if dimension not in self.dimensions:
+                raise InvalidInput(
+                    f"{self.name} cannot be filtered by {dimension.value}",
+                    [ErrorDetail("not available for this figure",
+                                 field=f"filters.{dimension.value}_ids")])
+            t = t.filter(t[DIM[dimension]].isin(list(ids)))
+        return t
+
+
+def _midnight(day: date) -> ir.TimestampScalar:
+    return ibis.timestamp(datetime.combine(day, time.min))
+
+
+def deals(s: Sources) -> ir.Table:
+    d = s["deal"]
+    d = d.filter(~d.is_deleted)
+    return d.mutate(dim_channel=d.channel_id, dim_campaign=d.campaign_id,
+                    dim_manager=d.owner_id, dim_pipeline=d.pipeline_id)
+
+
+def orders(s: Sources) -> ir.Table:
+    """Revenue orders with their attribution: the deal's channel, else the client's source."""
+    o, d, c = s["sales_order"], s["deal"], s["client"]
+    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    deal_dims = d.select(deal_key=d.id, deal_channel=d.channel_id,
+                         deal_campaign=d.campaign_id, deal_pipeline=d.pipeline_id)
+    client_dims = c.select(client_key=c.id, client_channel=c.source_channel_id,
+                           client_campaign=c.source_campaign_id, client_owner=c.owner_id)
+    j = o.left_join(deal_dims, o.deal_id == deal_dims.deal_key)
+    j = j.left_join(client_dims, j.client_id == client_dims.client_key)
+    return j.mutate(
+        dim_channel=ibis.coalesce(j.deal_channel, j.client_channel),
+        dim_campaign=ibis.coalesce(j.deal_campaign, j.client_campaign),
+        dim_manager=ibis.coalesce(j.owner_id, j.client_owner),
+        dim_pipeline=j.deal_pipeline,
+    )
+
+
+def order_lines(s: Sources) -> ir.Table:
+    """Lines of revenue orders, with the product group as a dimension."""
+    o = orders(s)
+    lines, products = s["order_line"], s["product"]
+    paid = o.select("paid_at", "client_id", "dim_channel", "dim_campaign", "dim_manager",
+                    "dim_pipeline", order_key=o.id)
+    j = lines.join(paid, lines.order_id == paid.order_key)
+    groups = products.select(product_key=products.id, group_id=products.group_id)
+    j = j.left_join(groups, j.product_id == groups.product_key)
+    return j.mutate(dim_product_group=j.group_id,
+                    line_minor=j.quantity * j.unit_price_minor,
+                    line_cost_minor=j.quantity * j.unit_cost_minor)
+
+
+def spend(s: Sources) -> ir.Table:
+    a, campaign = s["ad_spend"], s["campaign"]
+    channels = campaign.select(campaign_key=campaign.id, channel_of=campaign.channel_id)
+    j = a.join(channels, a.campaign_id == channels.campaign_key)
+    return j.mutate(dim_channel=j.channel_of, dim_campaign=j.campaign_id)
+
+
+def visits(s: Sources) -> ir.Table:
+    t = s["touchpoint"]
+    t = t.filter(t.kind == "visit")
+    return t.mutate(dim_channel=t.channel_id, dim_campaign=t.campaign_id)
+
+
+def calls(s: Sources) -> ir.Table:
+    """Calls with the manager and, through the dialled tracking number, the campaign."""
+    a, numbers = s["activity"], s["tracking_number"]
+    a = a.filter(a.kind == "call", ~a.is_deleted)
+    tracked = numbers.select(number_key=numbers.number, number_channel=numbers.channel_id,
+                             number_campaign=numbers.campaign_id)
+    j = a.left_join(tracked, a.tracking_number == tracked.number_key)
+    return j.mutate(dim_manager=j.owner_id, dim_channel=j.number_channel,
+                    dim_campaign=j.number_campaign)
+
+
+def feedback(s: Sources) -> ir.Table:
+    f, c = s["feedback"], s["client"]
+    owners = c.select(client_key=c.id, client_owner=c.owner_id)
+    j = f.left_join(owners, f.client_id == owners.client_key)
+    return j.mutate(dim_manager=j.client_owner)

@@ -1,0 +1,213 @@
+"""Measures: the aggregates metrics are made of, each one ibis expression.
+
+A measure aggregates one fact table over a period, optionally grouped by a breakdown, into
+rows ``(key, value)``; ``key`` is the id of the breakdown's entity (NULL without breakdown or
+for facts without that dimension value). Values are float64 so that no engine can round a
+ratio by integer division. Money measures are in currency units (minor units ÷ 100).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from voronka.analytics import facts
+from voronka.analytics.facts import DIM, Fact
+from voronka.analytics.query import Breakdown, Filters, Period
+from voronka.analytics.sources import Sources
+from voronka.errors import ErrorDetail, InvalidInput
+
+Aggregate = Callable[[ir.Table], ir.Scalar]
+FactBuilder = Callable[[Sources], Fact]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """``aggregate`` over the ``fact`` rows that fall in the period."""
+
+    name: str
+    fact: FactBuilder
+    aggregate: Aggregate
+    description: str
+
+    def expression(self, sources: Sources, period: Period, breakdown: Breakdown | None,
+                   filters: Filters) -> ir.Table:
+        fact = self.fact(sources)
+        if breakdown is not None and breakdown not in fact.dimensions:
+            raise InvalidInput(
+                f"{self.name} cannot be broken down by {breakdown.value}",
+                [ErrorDetail("not available for this figure", field="breakdown")])
+        rows = fact.within(sources, period, filters)
+        if breakdown is None:
+            out = rows.aggregate(value=self.aggregate(rows).cast("float64"),
+                                 rows=rows.count().cast("int64"))
+            return out.select(key=ibis.null("int64"), value=out.value, rows=out.rows)
+        grouped = rows.group_by(key=rows[DIM[breakdown]].cast("int64"))
+        return grouped.aggregate(value=self.aggregate(rows).cast("float64"),
+                                 rows=rows.count().cast("int64"))
+
+    def facts_in(self, sources: Sources, period: Period, breakdown: Breakdown | None,
+                 key: int | None, filters: Filters) -> ir.Table:
+        """The fact rows behind one figure (for drill-down)."""
+        rows = self.fact(sources).within(sources, period, filters)
+        if breakdown is not None:
+            column = rows[DIM[breakdown]]
+            rows = rows.filter(column.isnull() if key is None else column == key)
+        return rows
+
+
+def _sum(column: ir.NumericColumn) -> ir.NumericScalar:
+    """A sum that is 0, not NULL, over no rows (a count of nothing is nothing)."""
+    return ibis.coalesce(column.sum(), 0)
+
+
+def _count_where(condition: ir.BooleanColumn) -> ir.IntegerScalar:
+    """How many rows meet ``condition`` (portable: PostgreSQL cannot cast boolean to int)."""
+    return _sum(condition.ifelse(1, 0))
+
+
+def _money(column: ir.IntegerColumn) -> ir.FloatingScalar:
+    return _sum(column).cast("float64") / 100.0
+
+
+def _deal_fact(at: str, status: str | None = None) -> FactBuilder:
+    def build(s: Sources) -> Fact:
+        t = facts.deals(s)
+        if status is not None:
+            t = t.filter(t.status == status)
+        return Fact(f"deals {status or 'created'}", t, at)
+    return build
+
+
+def _order_fact(s: Sources) -> Fact:
+    return Fact("paid orders", facts.orders(s), "paid_at")
+
+
+def _line_fact(s: Sources) -> Fact:
+    return Fact("order lines", facts.order_lines(s), "paid_at")
+
+
+def _spend_fact(s: Sources) -> Fact:
+    return Fact("ad spend", facts.spend(s), "day", is_date=True)
+
+
+def _visit_fact(s: Sources) -> Fact:
+    return Fact("visits", facts.visits(s), "occurred_at")
+
+
+def _call_fact(direction: str | None = None, status: str | None = None) -> FactBuilder:
+    def build(s: Sources) -> Fact:
+        t = facts.calls(s)
+        if direction is not None:
+            t = t.filter(t.direction == direction)
+        if status is not None:
+            t = t.filter(t.call_status == status)
+        return Fact("calls", t, "occurred_at")
+    return build
+
+
+def _feedback_fact(kind: str) -> FactBuilder:
+    def build(s: Sources) -> Fact:
+        t = facts.feedback(s)
+        return Fact(f"{kind} answers", t.filter(t.kind == kind), "created_at")
+    return build
+
+
+def _first_orders(s: Sources) -> Fact:
+    """Each client's first revenue order ever: a new paying client in the period it falls in."""
+    o = facts.orders(s)
+    ranked = o.mutate(rank=ibis.row_number().over(
+        group_by=o.client_id, order_by=[o.paid_at, o.id]))
+    return Fact("first orders", ranked.filter(ranked.rank == 0).drop("rank"), "paid_at")
+
+
+def _responded_leads(s: Sources) -> Fact:
+    """Leads with the seconds until the first outbound contact after they arrived."""
+    d, a = facts.deals(s), s["activity"]
+    outbound = a.filter(
+        ~a.is_deleted, a.client_id.notnull(),
+        (a.direction == "outbound") | a.kind.isin(("email", "message", "meeting")),
+    ).select(contact_client=a.client_id, contact_at=a.occurred_at)
+    j = d.join(outbound, (d.client_id == outbound.contact_client)
+               & (outbound.contact_at >= d.created_at))
+    first = j.group_by("id").aggregate(first_contact=j.contact_at.min())
+    t = d.join(first, "id")
+    return Fact("answered leads", t.mutate(
+        response_seconds=(t.first_contact.epoch_seconds() - t.created_at.epoch_seconds())
+    ), "created_at")
+
+
+def _won_cycle(s: Sources) -> Fact:
+    t = facts.deals(s)
+    t = t.filter(t.status == "won", t.closed_at.notnull())
+    return Fact("won deals", t.mutate(
+        cycle_days=(t.closed_at.epoch_seconds() - t.created_at.epoch_seconds()) / 86400.0
+    ), "closed_at")
+
+
+@dataclass(frozen=True)
+class RepeatBuyers(Measure):
+    """Clients with two or more revenue orders within the period (per breakdown key)."""
+
+    def expression(self, sources: Sources, period: Period, breakdown: Breakdown | None,
+                   filters: Filters) -> ir.Table:
+        fact = self.fact(sources)
+        rows = fact.within(sources, period, filters)
+        key = rows[DIM[breakdown]].cast("int64") if breakdown else ibis.null("int64")
+        per_client = rows.group_by(key=key, client=rows.client_id).aggregate(n=rows.count())
+        counted = per_client.group_by("key").aggregate(
+            value=_count_where(per_client.n >= 2).cast("float64"),
+            rows=per_client.n.sum().cast("int64"),
+        )
+        if breakdown is None:  # no orders at all must still give one row with 0
+            zero = ibis.memtable({"key": [None], "value": [0.0], "rows": [0]},
+                                 schema={"key": "int64", "value": "float64", "rows": "int64"})
+            both = counted.union(zero)
+            return both.aggregate(value=both.value.sum(), rows=both.rows.sum()).select(
+                key=ibis.null("int64"), value=ibis._.value, rows=ibis._.rows)
+        return counted
+
+
+MEASURES: dict[str, Measure] = {m.name: m for m in (
+    Measure("leads", _deal_fact("created_at"), lambda t: t.count(), "deals created"),
+    Measure("won", _deal_fact("closed_at", "won"), lambda t: t.count(), "deals won"),
+    Measure("lost", _deal_fact("closed_at", "lost"), lambda t: t.count(), "deals lost"),
+    Measure("revenue", _order_fact, lambda t: _money(t.total_minor),
+            "sum of revenue orders' totals"),
+    Measure("gross_profit", _order_fact, lambda t: _money(t.total_minor - t.cost_total_minor),
+            "revenue minus cost of goods"),
+    Measure("paid_orders", _order_fact, lambda t: t.count(), "revenue orders"),
+    Measure("buyers", _order_fact, lambda t: t.client_id.nunique(), "distinct paying clients"),
+    RepeatBuyers("repeat_buyers", _order_fact, lambda t: t.count(),
+                 "clients with two or more revenue orders in the period"),
+    Measure("new_buyers", _first_orders, lambda t: t.count(),
+            "clients whose first revenue order falls in the period"),
+    Measure("line_revenue", _line_fact, lambda t: _money(t.line_minor),
+            "revenue from order lines (by product group)"),
+    Measure("units", _line_fact, lambda t: _sum(t.quantity), "units sold"),
+    Measure("spend", _spend_fact, lambda t: _money(t.cost_minor), "ad spend"),
+    Measure("visitors", _visit_fact, lambda t: t.visitor_id.nunique(), "distinct visitors"),
+    Measure("inbound_calls", _call_fact("inbound"), lambda t: t.count(), "inbound calls"),
+    Measure("missed_calls", _call_fact("inbound", "missed"), lambda t: t.count(),
+            "missed inbound calls"),
+    Measure("wait_median", _call_fact("inbound", "answered"),
+            lambda t: t.wait_seconds.quantile(0.5), "median wait of answered inbound calls"),
+    Measure("talk_median", _call_fact(None, "answered"),
+            lambda t: t.talk_seconds.quantile(0.5), "median talk time of answered calls"),
+    Measure("response_median", _responded_leads,
+            lambda t: t.response_seconds.quantile(0.5), "median lead response (s)"),
+    Measure("response_p90", _responded_leads,
+            lambda t: t.response_seconds.quantile(0.9), "90th percentile lead response (s)"),
+    Measure("cycle_median", _won_cycle, lambda t: t.cycle_days.quantile(0.5),
+            "median days from lead to win"),
+    Measure("csat_sum", _feedback_fact("csat"), lambda t: _sum(t.score), "sum of CSAT scores"),
+    Measure("csat_count", _feedback_fact("csat"), lambda t: t.count(), "CSAT answers"),
+    Measure("nps_promoters", _feedback_fact("nps"), lambda t: _count_where(t.score >= 9),
+            "NPS answers 9–10"),
+    Measure("nps_detractors", _feedback_fact("nps"), lambda t: _count_where(t.score <= 6),
+            "NPS answers 0–6"),
+    Measure("nps_count", _feedback_fact("nps"), lambda t: t.count(), "NPS answers"),
+)}

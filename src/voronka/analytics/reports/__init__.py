@@ -1,0 +1,1 @@
+"""Reports: typed query in, ``Result`` out, each built from ibis expressions."""
