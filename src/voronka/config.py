@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         2_000_000, ge=1024, description="Largest JSON request body accepted by the API, in bytes."
     )
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024,
+        description="Largest file accepted by import uploads (`/api/v1/imports/…`), in bytes.",
+    )
     sqlite_busy_timeout_ms: int = Field(
         10_000, ge=0, description="How long a SQLite writer waits for the lock before failing."
     )
@@ -62,9 +66,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if self.profile == "production":
-            if self.password_hash_cost != "standard":
-                raise ValueError("VORONKA_PASSWORD_HASH_COST=light is for tests only")
+        if self.profile == "production" and self.password_hash_cost != "standard":
+            raise ValueError("VORONKA_PASSWORD_HASH_COST=light is for tests only")
         return self
 
     @property

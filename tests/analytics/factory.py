@@ -14,7 +14,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from voronka.activity.models import Activity, ActivityKind, CallStatus, Direction
-from voronka.campaign.models import AdSpend, Campaign, Channel, ChannelKind, Touchpoint, TouchpointKind
+from voronka.campaign.models import (
+    AdSpend,
+    Campaign,
+    Channel,
+    ChannelKind,
+    Touchpoint,
+    TouchpointKind,
+)
 from voronka.client.models import Client, ClientKind
 from voronka.deal.models import Deal, DealStageChange, DealStatus
 from voronka.order.models import Order, OrderLine, OrderStatus, Product, ProductGroup

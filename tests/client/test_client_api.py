@@ -137,3 +137,20 @@ def test_naive_datetime_filter_is_a_422_naming_the_parameter(people):
     ok = people.http("M1").get("/api/v1/clients",
                                params={"created_from": "2026-01-01T00:00:00+03:00"})
     assert ok.status_code == 200
+
+
+def test_replacing_contacts_and_tags_keeps_the_shared_values(people):
+    api = people.http("M1")
+    created = api.post("/api/v1/clients", json={
+        "name": "Keeper", "tags": ["a", "b"],
+        "contacts": [{"kind": "email", "value": "keep@example.ru"},
+                     {"kind": "email", "value": "drop@example.ru"}]})
+    etag = created.headers["etag"]
+    response = api.patch(f"/api/v1/clients/{created.json()['id']}", headers={"If-Match": etag},
+                         json={"tags": ["b", "c"],
+                               "contacts": [{"kind": "email", "value": "keep@example.ru"},
+                                            {"kind": "email", "value": "new@example.ru"}]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["tags"] == ["b", "c"]
+    assert [c["value"] for c in body["contacts"]] == ["keep@example.ru", "new@example.ru"]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, event
 
-from voronka.client.models import Client, ClientKind, ContactKind, ContactPoint, ClientTag
+from voronka.client.models import Client, ClientKind, ClientTag, ContactKind, ContactPoint
 from voronka.db.session import unit_of_work
 
 

@@ -42,9 +42,11 @@ def client_bound_condition(client_column: ColumnElement[int | None], actor: Acto
     """Condition for records attached to a client: visible exactly when the client is.
 
     Also for the ``all`` scope: a deleted client hides its records, and the workspace filter
-    holds even when a repository forgets its own.
+    holds even when a repository forgets its own. Records with no client at all (anonymous
+    visitors' touchpoints) are within the ``all`` scope only.
     """
-    return client_column.in_(visible_client_ids(actor, scope))
+    attached = client_column.in_(visible_client_ids(actor, scope))
+    return or_(client_column.is_(None), attached) if scope is Scope.ALL else attached
 
 
 def owner_in_scope(session: Session, actor: Actor, scope: Scope, owner_id: int | None) -> bool:

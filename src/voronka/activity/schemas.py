@@ -7,41 +7,21 @@ One flat shape (rather than a union per kind) keeps every 422 pointing at a plai
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voronka.activity.models import ActivityKind, CallStatus, Direction
 from voronka.client.contact import normalize_or_invalid
 from voronka.client.models import ContactKind
-from voronka.client.schemas import Strict
 from voronka.config import get_settings
 from voronka.errors import ErrorDetail, InvalidInput
+from voronka.fields import AwareUTC, Strict, Text
 
 #: Longest call (wait or talk) accepted, in seconds; longer values are a provider's mistake.
 MAX_CALL_SECONDS = 7 * 24 * 3600
-
-
-def _as_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:  # e.g. 0001-01-01T00:00+03:00 has no UTC equivalent
-        raise ValueError("datetime out of range") from exc
-
-
-def _without_nul(value: str) -> str:
-    if "\x00" in value:  # PostgreSQL text can't hold NUL; refuse it on every engine alike
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-#: Free text: any characters but NUL.
-Text = Annotated[str, AfterValidator(_without_nul)]
-
-#: A timezone-aware timestamp (naive input is a 422 naming the field), converted to UTC.
-AwareUTC = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 
 def check_https_url(value: str | None) -> str | None:

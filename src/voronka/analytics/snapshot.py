@@ -92,7 +92,8 @@ def _state(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, int, str | N
     has_updated = "updated_at" in table(name).columns
     updated = "max(CAST(updated_at AS VARCHAR))" if has_updated else "NULL"
     row = con.execute(
-        f'SELECT count(*), coalesce(max(CAST(id AS BIGINT)), 0), {updated} FROM store."{name}"'
+        # identifiers come from the ORM metadata, never from input
+        f'SELECT count(*), coalesce(max(CAST(id AS BIGINT)), 0), {updated} FROM store."{name}"'  # noqa: S608
     ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), row[2]
@@ -101,7 +102,7 @@ def _state(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, int, str | N
 def _copy(con: duckdb.DuckDBPyConnection, name: str, target: Path, postgres: bool,
           above_id: int = 0) -> None:
     where = f"WHERE CAST(id AS BIGINT) > {int(above_id)}" if above_id else ""
-    query = f'SELECT {_select_list(name, postgres)} FROM store."{name}" {where} ORDER BY id'
+    query = f'SELECT {_select_list(name, postgres)} FROM store."{name}" {where} ORDER BY id'  # noqa: S608
     con.execute(f"COPY ({query}) TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from voronka.campaign.models import ChannelKind, TouchpointKind, TrackingKind
-from voronka.order.schemas import CurrencyCode, MoneyIn, MoneyOut, Strict, UtcDatetime
+from voronka.fields import AwareUTC, CurrencyCode, MoneyIn, MoneyOut, Strict
 
 MAX_SPEND_ROWS = 5000
 Slug = Annotated[
@@ -182,7 +182,7 @@ class TouchpointCreate(Strict):
     """One contact with marketing; give a ``visitor_id``, a ``client_id`` or both."""
 
     kind: TouchpointKind
-    occurred_at: UtcDatetime
+    occurred_at: AwareUTC
     visitor_id: str | None = Field(None, min_length=1, max_length=64)
     client_id: int | None = Field(None, description="A client you can see.")
     channel_id: int | None = Field(None, description="Defaults to the campaign's channel.")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from voronka.cli import db, users
-from voronka.cli.output import fail
 from voronka.config import get_settings
 
 app = typer.Typer(
@@ -50,19 +49,22 @@ def _register_optional() -> None:
     app.command(name="export")(transfer.export_command)
 
 
+def _exit_with(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise SystemExit(1)
+
+
 def main() -> None:
     """Run the CLI; configuration and connection problems end in one sentence."""
+    from voronka.errors import VoronkaError
+
     try:
         _register_optional()
         app()
     except ValidationError as exc:
         first = exc.errors()[0]
-        fail(f"setting VORONKA_{str(first['loc'][0]).upper()}: {first['msg']}")
+        _exit_with(f"setting VORONKA_{str(first['loc'][0]).upper()}: {first['msg']}")
     except OperationalError as exc:
-        fail(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}")
-    except Exception as exc:  # the migrate guard and other VoronkaErrors
-        from voronka.errors import VoronkaError
-
-        if isinstance(exc, VoronkaError):
-            fail(exc.message)
-        raise
+        _exit_with(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}")
+    except VoronkaError as exc:  # the migrate guard and other expected failures
+        _exit_with(exc.message)

@@ -8,19 +8,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voronka.client.models import ClientKind, ConsentMethod, ConsentPurpose, ContactKind
-
-MAX_CUSTOM_FIELDS = 50
-
-
-class Strict(BaseModel):
-    """Input models refuse unknown fields (no mass assignment) and trim strings."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from voronka.fields import AwareUTC, Strict, Text, check_custom_fields
 
 
 class ContactIn(Strict):
     kind: ContactKind
-    value: str = Field(min_length=1, max_length=254)
+    value: Text = Field(min_length=1, max_length=254)
     label: str | None = Field(None, max_length=50)
     is_primary: bool = False
 
@@ -35,24 +28,11 @@ class ContactOut(BaseModel):
     is_primary: bool
 
 
-def _check_custom_fields(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return value
-    if len(value) > MAX_CUSTOM_FIELDS:
-        raise ValueError(f"at most {MAX_CUSTOM_FIELDS} custom fields")
-    for key, item in value.items():
-        if len(key) > 64 or not isinstance(item, str | int | float | bool | type(None)):
-            raise ValueError(f"custom field {key[:64]!r}: keys ≤ 64 chars, values scalar")
-        if isinstance(item, str) and len(item) > 1000:
-            raise ValueError(f"custom field {key!r}: at most 1000 characters")
-    return value
-
-
 class ClientCreate(Strict):
     kind: ClientKind = ClientKind.PERSON
-    name: str = Field(min_length=1, max_length=300)
+    name: Text = Field(min_length=1, max_length=300)
     company_id: int | None = None
-    job_title: str | None = Field(None, max_length=200)
+    job_title: Text | None = Field(None, max_length=200)
     owner_id: int | None = Field(None, description="Defaults to the creator.")
     source_channel_id: int | None = None
     source_campaign_id: int | None = None
@@ -60,16 +40,16 @@ class ClientCreate(Strict):
     tags: list[str] = Field(default_factory=list, max_length=50)
     contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
 
-    _custom = field_validator("custom_fields")(_check_custom_fields)
+    _custom = field_validator("custom_fields")(check_custom_fields)
 
 
 class ClientUpdate(Strict):
     """Fields to change; ``contacts`` and ``tags`` replace the whole list when given."""
 
     kind: ClientKind | None = None
-    name: str | None = Field(None, min_length=1, max_length=300)
+    name: Text | None = Field(None, min_length=1, max_length=300)
     company_id: int | None = None
-    job_title: str | None = Field(None, max_length=200)
+    job_title: Text | None = Field(None, max_length=200)
     owner_id: int | None = None
     source_channel_id: int | None = None
     source_campaign_id: int | None = None
@@ -77,7 +57,7 @@ class ClientUpdate(Strict):
     tags: list[str] | None = Field(None, max_length=50)
     contacts: list[ContactIn] | None = Field(None, max_length=20)
 
-    _custom = field_validator("custom_fields")(_check_custom_fields)
+    _custom = field_validator("custom_fields")(check_custom_fields)
 
 
 class ClientOut(BaseModel):
@@ -114,8 +94,8 @@ class ConsentIn(Strict):
     granted: bool
     method: ConsentMethod
     text_version: str | None = Field(None, max_length=50)
-    evidence: str | None = Field(None, max_length=2000)
-    occurred_at: datetime | None = None
+    evidence: Text | None = Field(None, max_length=2000)
+    occurred_at: AwareUTC | None = None
 
 
 class ConsentOut(BaseModel):

@@ -144,25 +144,36 @@ def create(
 
 
 def _replace_contacts(client: Client, points: list[ContactPoint]) -> bool:
-    old = {(c.kind, c.value, c.label, c.is_primary) for c in client.contacts}
-    new = {(p.kind, p.value, p.label, p.is_primary) for p in points}
-    if old == new:
-        return False
-    client.contacts.clear()
-    for point in points:
+    """Make the client's contacts equal ``points``, keeping the rows of kept values.
+
+    Rows are diffed rather than cleared and re-added: the unique (client, kind, value) index
+    would otherwise see the new row before the old one is deleted.
+    """
+    wanted = {(p.kind, p.value): p for p in points}
+    changed = False
+    for existing in list(client.contacts):
+        new = wanted.pop((existing.kind, existing.value), None)
+        if new is None:
+            client.contacts.remove(existing)
+            changed = True
+        elif (existing.label, existing.is_primary) != (new.label, new.is_primary):
+            existing.label, existing.is_primary = new.label, new.is_primary
+            changed = True
+    for point in wanted.values():
         point.workspace_id = client.workspace_id
         client.contacts.append(point)
-    return True
+    return changed or bool(wanted)
 
 
 def _replace_tags(client: Client, tags: list[str]) -> bool:
-    wanted = sorted({t.casefold()[:64] for t in tags if t})
-    if wanted == [t.tag for t in client.tags]:
-        return False
-    client.tags.clear()
-    for tag in wanted:
+    """Make the client's tags equal ``tags`` (case-folded), keeping the rows of kept tags."""
+    wanted = {t.casefold()[:64] for t in tags if t}
+    kept = {t.tag for t in client.tags}
+    for existing in [t for t in client.tags if t.tag not in wanted]:
+        client.tags.remove(existing)
+    for tag in sorted(wanted - kept):
         client.tags.append(ClientTag(workspace_id=client.workspace_id, tag=tag))
-    return True
+    return wanted != kept
 
 
 def update_client(

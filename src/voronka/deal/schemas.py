@@ -9,41 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# the same limits as for clients' custom fields, kept in one place
-from voronka.client.schemas import _check_custom_fields as check_custom_fields
-from voronka.db.types import CENT
 from voronka.deal.models import DealStatus
-
-#: Largest amount accepted: well inside a BIGINT of minor units.
-MAX_MONEY = Decimal("10") ** 13
-
-MoneyIn = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        lt=MAX_MONEY,
-        max_digits=15,
-        decimal_places=2,
-        description="Exact amount as a decimal string, at most two decimals, not negative.",
-    ),
-]
-MoneyOut = Annotated[
-    Decimal,
-    PlainSerializer(lambda value: str(value.quantize(CENT)), return_type=str, when_used="json"),
-]
-CurrencyCode = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code in upper case, e.g. RUB.")
-]
-
-
-class Strict(BaseModel):
-    """Input models refuse unknown fields (no mass assignment) and trim strings."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from voronka.fields import CurrencyCode, MoneyIn, MoneyOut, Strict, check_custom_fields
 
 
 class DealCreate(Strict):

@@ -7,56 +7,21 @@ decimals. Currencies are ISO 4217 codes in upper case.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     computed_field,
 )
 
-from voronka.db.types import CENT
+from voronka.fields import AwareUTC, CurrencyCode, MoneyIn, MoneyOut, Strict
 from voronka.order.models import OrderStatus
 
-#: Largest amount accepted or computed: well inside a BIGINT of minor units.
-MAX_MONEY = Decimal("10") ** 13
 MAX_QUANTITY = 1_000_000
 MAX_ORDER_LINES = 500
-
-MoneyIn = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        lt=MAX_MONEY,
-        max_digits=15,
-        decimal_places=2,
-        description="Exact amount as a decimal string, at most two decimals, not negative.",
-    ),
-]
-MoneyOut = Annotated[
-    Decimal,
-    PlainSerializer(lambda value: str(value.quantize(CENT)), return_type=str, when_used="json"),
-]
-UtcDatetime = Annotated[
-    AwareDatetime,
-    AfterValidator(lambda value: value.astimezone(UTC)),
-    Field(description="An ISO 8601 timestamp with its offset; naive times are refused."),
-]
-CurrencyCode = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code in upper case, e.g. RUB.")
-]
-
-
-class Strict(BaseModel):
-    """Input models refuse unknown fields (no mass assignment) and trim strings."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ProductGroupCreate(Strict):
@@ -194,7 +159,7 @@ class OrderOut(BaseModel):
 
 class StatusChangeIn(Strict):
     status: OrderStatus
-    changed_at: UtcDatetime | None = Field(
+    changed_at: AwareUTC | None = Field(
         None, description="When it happened (aware); defaults to now; not before the last change."
     )
 

@@ -36,6 +36,7 @@ from voronka.errors import (
     InvalidInput,
     TransitionNotAllowed,
 )
+from voronka.fields import MAX_MONEY
 from voronka.order import repository
 from voronka.order.models import (
     Order,
@@ -47,7 +48,6 @@ from voronka.order.models import (
     StockLevel,
 )
 from voronka.order.schemas import (
-    MAX_MONEY,
     OrderCreate,
     OrderLineIn,
     OrderUpdate,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from voronka.db.types import CENT
 from voronka.deal.models import DealStatus
+from voronka.fields import Strict
 from voronka.pipeline.models import StageKind
 
 MAX_STAGES = 50
@@ -18,12 +19,6 @@ MoneyOut = Annotated[
     Decimal,
     PlainSerializer(lambda value: str(value.quantize(CENT)), return_type=str, when_used="json"),
 ]
-
-
-class Strict(BaseModel):
-    """Input models refuse unknown fields (no mass assignment) and trim strings."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class StageIn(Strict):

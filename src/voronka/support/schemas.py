@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voronka.activity.schemas import Text
-from voronka.client.schemas import Strict
+from voronka.fields import Strict, Text
 from voronka.support.models import FeedbackKind, TicketPriority, TicketStatus
 
 #: Score ranges per feedback kind (inclusive), checked before the database's CHECK.

@@ -127,25 +127,10 @@ class ClientImport(RowHandler):
         assert client is not None  # its id was just found visible
         version = client.version
         data = self.validated(ClientUpdate, row.reader, _changes(row, client))
-        self._delete_replaced_children(client, data)
         client_service.update_client(
             self.session, actor=self.actor, scope=self.scope, client=client, data=data
         )
         return Outcome.UPDATED if client.version != version else Outcome.UNCHANGED
-
-    def _delete_replaced_children(self, client: Client, data: ClientUpdate) -> None:
-        """Workaround for ``update_client`` replacing contacts and tags: it inserts the new
-        rows before the old ones are deleted, which breaks the (client, kind, value) and
-        (client, tag) unique constraints for every value kept. Deleting the old rows first,
-        inside this row's savepoint, lets the service insert the whole new list."""
-        replaced = [
-            *(client.contacts if data.contacts is not None else []),
-            *(client.tags if data.tags is not None else []),
-        ]
-        for child in replaced:
-            self.session.delete(child)
-        if replaced:
-            self.session.flush()
 
     def _create(self, row: ClientRow) -> None:
         if row.name is None:

@@ -6,13 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voronka.fields import Strict
 from voronka.user.models import Role
-
-
-class Strict(BaseModel):
-    """Input models refuse unknown fields (no mass assignment)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class LoginIn(Strict):

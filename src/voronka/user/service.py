@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from voronka import clock
@@ -62,7 +63,15 @@ def create_user(
 
 
 def _guard_last_admin(session: Session, user: User) -> None:
-    if user.role is Role.ADMIN and repository.active_admin_count(session, user.workspace_id) <= 1:
+    if user.role is not Role.ADMIN:
+        return
+    # lock the admins' rows so two admins demoting each other cannot both pass (PostgreSQL)
+    session.scalars(
+        select(User.id)
+        .where(User.workspace_id == user.workspace_id, User.role == Role.ADMIN)
+        .with_for_update()
+    ).all()
+    if repository.active_admin_count(session, user.workspace_id) <= 1:
         raise LastAdmin("the last active administrator cannot be demoted or deactivated")
 
 
@@ -117,5 +126,6 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None)
     valid = verify_password(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
         raise NotAuthenticated("wrong e-mail or password")
-    user.last_login_at = clock.now()
+    # a Core UPDATE: signing in must not bump the version an admin's edit form holds
+    session.execute(update(User).where(User.id == user.id).values(last_login_at=clock.now()))
     return user

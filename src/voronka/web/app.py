@@ -7,6 +7,7 @@ import secrets
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voronka import __version__
@@ -15,20 +16,26 @@ from voronka.db.session import get_engine
 from voronka.web import errors
 from voronka.web.api.v1 import router as api_v1
 
+UPLOAD_PREFIX = "/api/v1/imports/"
+
 
 class BodyLimit:
-    """Refuse request bodies over the configured size before reading them whole."""
+    """Refuse request bodies over the configured size before reading them whole.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    Import uploads have their own, larger limit; every other request the JSON limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+        self.app, self.json_limit, self.upload_limit = app, max_bytes, max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_limit if scope["path"].startswith(UPLOAD_PREFIX) else self.json_limit
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _refuse(limit, scope, receive, send)
             return
         received = 0
 
@@ -36,29 +43,25 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge
+            if received > limit:
+                # FastAPI turns other errors raised while reading a body into 400
+                raise HTTPException(413, f"request body is over {limit} bytes")
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        await self.app(scope, limited_receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {
-            "error": {
-                "code": "payload_too_large",
-                "details": [],
-                "request_id": None,
-                "message": f"request body is over {self.max_bytes} bytes",
-            }
+
+async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    request_id = scope.get("state", {}).get("request_id")
+    body = {
+        "error": {
+            "code": "payload_too_large",
+            "details": [],
+            "request_id": request_id,
+            "message": f"request body is over {limit} bytes",
         }
-        await JSONResponse(body, 413)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
+    }
+    await JSONResponse(body, 413)(scope, receive, send)
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -76,6 +79,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api_v1, prefix="/api/v1")
 
+    # Added first, so it runs inside the request-id middleware below.
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
+
     @app.middleware("http")
     async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
         request.state.request_id = secrets.token_hex(8)
@@ -88,5 +96,4 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     return app

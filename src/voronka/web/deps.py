@@ -34,7 +34,8 @@ def db_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
-def _secret_from(request: Request) -> str | None:
+def secret_from(request: Request) -> str | None:
+    """The bearer token, else the session cookie, that authenticates ``request``."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -44,7 +45,7 @@ def _secret_from(request: Request) -> str | None:
 
 def current_actor(request: Request, session: DbSession) -> Actor:
     """Resolve the bearer token or session cookie to an actor, or raise 401."""
-    secret = _secret_from(request)
+    secret = secret_from(request)
     resolved = credential.resolve(session, secret) if secret else None
     if resolved is None:
         raise NotAuthenticated("sign in or send a valid API token")

@@ -112,4 +112,10 @@ def install(app: FastAPI) -> None:
         request_id = getattr(request.state, "request_id", None)
         log.exception("unhandled error in request %s", request_id)
         message = f"internal error; quote request id {request_id} to the administrator"
-        return JSONResponse(error_body(request, "internal_error", message), 500)
+        # this handler runs outside the middleware that adds these headers to other responses
+        headers = {
+            "X-Request-ID": str(request_id),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        }
+        return JSONResponse(error_body(request, "internal_error", message), 500, headers=headers)

@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import Field, field_validator
 
+from voronka.analytics.catalog import Report
 from voronka.analytics.labels import labels
 from voronka.analytics.metrics.measures import MEASURES
 from voronka.analytics.metrics.registry import METRICS, Metric, get, ratio
@@ -106,3 +107,13 @@ def _row(metric: Metric, key: Any, names: dict[int, str],
         row.update(previous=previous, growth_pct=growth(current, previous),
                    year_ago=year_ago, yoy_pct=growth(current, year_ago))
     return row
+
+
+REPORT = Report(
+    name="metrics",
+    title_en="Metrics with growth",
+    title_ru="Показатели и их динамика",
+    query=MetricsQuery,
+    run=run,  # type: ignore[arg-type]
+    resources=("deal",),  # plus each requested metric's own resources, checked per query
+)

@@ -29,6 +29,7 @@ for module in (
     products,
     marketing,
     support,
-    audit, transfer,
+    audit,
+    transfer,
 ):
     router.include_router(module.router)

@@ -13,9 +13,10 @@ from voronka.access.scope import owner_in_scope
 from voronka.activity import repository
 from voronka.activity import service as activity_service
 from voronka.activity.models import Activity, ActivityKind, CallStatus
-from voronka.activity.schemas import ActivityCreate, ActivityOut, ActivityUpdate, AwareUTC, Text
+from voronka.activity.schemas import ActivityCreate, ActivityOut, ActivityUpdate
 from voronka.audit import service as audit
 from voronka.errors import ErrorDetail, Forbidden, NotFound
+from voronka.fields import AwareUTC, Text
 from voronka.web.deps import DbSession, Grant, grant
 from voronka.web.etag import require_match, set_etag
 from voronka.web.listing import Page, Paging, SortParam, apply_sort, fetch_page, like_pattern

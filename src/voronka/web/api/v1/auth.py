@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from voronka import clock
+from voronka.access.actor import Actor
 from voronka.access.policy import Action
 from voronka.audit import service as audit
 from voronka.config import get_settings
@@ -24,7 +25,7 @@ from voronka.user.schemas import (
     TokenOut,
     UserOut,
 )
-from voronka.web.deps import SESSION_COOKIE, DbSession, Grant, grant
+from voronka.web.deps import SESSION_COOKIE, DbSession, Grant, grant, secret_from
 
 router = APIRouter(tags=["auth"])
 Me = Annotated[Grant, grant("user", Action.READ)]
@@ -45,6 +46,15 @@ def login(body: LoginIn, request: Request, response: Response, session: DbSessio
     ip = request.client.host if request.client else None
     user = user_service.authenticate(session, email=body.email, password=body.password, ip=ip)
     secret = credential.open_session(session, user, ip=ip)
+    actor = Actor(
+        user.id,
+        user.workspace_id,
+        user.role,
+        user.team_id,
+        request_id=request.state.request_id,
+        ip=ip,
+    )
+    audit.record(session, actor, action="sign_in", entity="user", entity_id=user.id)
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -58,9 +68,9 @@ def login(body: LoginIn, request: Request, response: Response, session: DbSessio
 
 @router.post("/auth/logout", status_code=204, summary="End the current session")
 def logout(request: Request, response: Response, session: DbSession, g: Me) -> Response:
-    secret = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization", "")[7:]
+    secret = secret_from(request) or ""
     row = session.scalar(
-        select(UserSession).where(UserSession.token_hash == credential.digest(secret.strip()))
+        select(UserSession).where(UserSession.token_hash == credential.digest(secret))
     )
     if row is not None:
         row.revoked_at = clock.now()

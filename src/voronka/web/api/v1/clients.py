@@ -185,6 +185,14 @@ def duplicates(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DuplicateGroup]:
     groups = repository.duplicate_groups(session, g.actor, g.scope, limit)
+    audit.record(
+        session,
+        g.actor,
+        action="list",
+        entity="client",
+        row_count=len(groups),
+        detail={"view": "duplicates"},
+    )
     return [DuplicateGroup(kind=k, value=v, client_ids=ids) for k, v, ids in groups]
 
 
@@ -299,6 +307,7 @@ def list_consents(
     client_id: int, session: DbSession, g: Annotated[Grant, grant("consent", Action.READ)]
 ) -> list[ConsentOut]:
     client = visible_client(session, g, client_id)
+    audit.record(session, g.actor, action="read", entity="consent", entity_id=client.id)
     return [ConsentOut.model_validate(r) for r in repository.consent_history(session, client.id)]
 
 

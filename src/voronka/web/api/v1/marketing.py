@@ -39,7 +39,7 @@ from voronka.campaign.schemas import (
     TrackingNumberUpdate,
 )
 from voronka.errors import BadRequest, ErrorDetail, NotFound
-from voronka.order.schemas import CurrencyCode
+from voronka.fields import CurrencyCode
 from voronka.web.deps import DbSession, Grant, grant
 from voronka.web.etag import require_match, set_etag
 from voronka.web.listing import Page, PageRequest, Paging, SortParam, apply_sort, fetch_page

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from voronka.access.policy import Action
 from voronka.errors import NotFound
+from voronka.fields import CurrencyCode
 from voronka.order import repository
 from voronka.order import service as order_service
 from voronka.order.models import Product, ProductGroup, StockLevel
 from voronka.order.schemas import (
-    CurrencyCode,
     ProductCreate,
     ProductGroupCreate,
     ProductGroupOut,

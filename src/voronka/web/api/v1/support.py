@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from voronka.access.policy import Action
 from voronka.access.scope import owner_in_scope
-from voronka.activity.schemas import AwareUTC, Text
 from voronka.audit import service as audit
 from voronka.errors import ErrorDetail, Forbidden, NotFound
+from voronka.fields import AwareUTC, Text
 from voronka.support import repository
 from voronka.support import service as support_service
 from voronka.support.models import (

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from voronka import clock
 from voronka.access.policy import Action
 from voronka.access.scope import owner_in_scope
+from voronka.config import get_settings
 from voronka.db.session import unit_of_work
 from voronka.errors import ErrorDetail, Forbidden, PayloadTooLarge
 from voronka.transfer import exporter, importer
@@ -36,7 +37,6 @@ from voronka.web.deps import DbSession, Grant, grant
 router = APIRouter(tags=["import and export"])
 
 #: Largest upload an import accepts (the app-wide request body limit applies as well).
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 COPY_CHUNK = 1024 * 1024
 IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
     200: {
@@ -201,13 +201,13 @@ def _import(
 
 
 def _save(upload: UploadFile, path: Path) -> None:
-    """Copy the upload to ``path``, refusing it past ``MAX_UPLOAD_BYTES``."""
-    copied = 0
+    """Copy the upload to ``path``, refusing it past the upload limit setting."""
+    limit, copied = get_settings().max_upload_bytes, 0
     with path.open("wb") as target:
         while chunk := upload.file.read(COPY_CHUNK):
             copied += len(chunk)
-            if copied > MAX_UPLOAD_BYTES:
-                raise PayloadTooLarge(f"the file is over {MAX_UPLOAD_BYTES} bytes")
+            if copied > limit:
+                raise PayloadTooLarge(f"the file is over {limit} bytes")
             target.write(chunk)
     if copied == 0:
         raise UnreadableFile("the file is empty")

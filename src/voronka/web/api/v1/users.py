@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from voronka.access.policy import Action
-from voronka.errors import NotFound
+from voronka.audit import service as audit
+from voronka.errors import ErrorDetail, InvalidInput, NotFound
 from voronka.user import repository
 from voronka.user import service as user_service
 from voronka.user.models import Team, User
@@ -111,15 +112,32 @@ def update_user(
     user = _visible_user(session, g, user_id)
     require_match(request, user.id, user.version)
     changes = body.model_dump(exclude_unset=True)
+    for required in ("role", "is_active", "name", "language"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput(
+                f"{required} cannot be null", [ErrorDetail("required", field=required)]
+            )
     if changes.get("role") is not None:
         user_service.set_role(session, actor=g.actor, user=user, role=changes.pop("role"))
     if changes.get("is_active") is not None:
         user_service.set_active(session, actor=g.actor, user=user, active=changes.pop("is_active"))
+    recorded: dict[str, tuple[object, object]] = {}
     for field, value in changes.items():
         if field == "team_id" and value is not None and session.get(Team, value) is None:
             raise NotFound("no such team")
-        setattr(user, field, value)
+        if getattr(user, field) != value:
+            recorded[field] = (getattr(user, field), value)
+            setattr(user, field, value)
     session.flush()
+    if recorded:
+        audit.record(
+            session,
+            g.actor,
+            action="update",
+            entity="user",
+            entity_id=user.id,
+            changes=audit.redact_changes(User, recorded),
+        )
     set_etag(response, user.id, user.version)
     return UserOut.model_validate(user)
 

@@ -1,0 +1,49 @@
+"""The catalogue of reports: name → typed query, run function and the data it reads.
+
+Each report module declares ``REPORT = Report(...)``; this module lists them. The API
+(``/api/v1/analytics/<name>``), the CLI (``voronka report <name>``) and the Python API read
+the catalogue, so a report added here is available everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from voronka.analytics.result import Result
+from voronka.analytics.runner import Runner
+from voronka.errors import ErrorDetail, NotFound
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report: its query model, how to run it, and which resources its facts come from.
+
+    ``resources`` name policy resources (``deal``, ``order``, ``ad_spend``…): a user needs
+    READ on each of them (with their record scope applied to the facts) to run the report.
+    """
+
+    name: str
+    title_en: str
+    title_ru: str
+    query: type[BaseModel]
+    run: Callable[[Runner, BaseModel], Result]
+    resources: tuple[str, ...]
+
+
+def reports() -> dict[str, Report]:
+    """Every report, by name."""
+    from voronka.analytics.reports import metrics
+
+    found = [metrics.REPORT]
+    return {report.name: report for report in found}
+
+
+def get(name: str) -> Report:
+    report = reports().get(name)
+    if report is None:
+        raise NotFound(f"no report {name!r}; reports: {', '.join(sorted(reports()))}",
+                       [ErrorDetail("unknown report", field="report", value=name[:64])])
+    return report
