@@ -11,6 +11,9 @@ import os
 
 os.environ.setdefault("VORONKA_PASSWORD_HASH_COST", "light")
 os.environ.setdefault("VORONKA_PROFILE", "test")
+os.environ.setdefault("VORONKA_ANALYTICS_REFRESH_SECONDS", "0")  # reports see each test's data
+os.environ.setdefault("VORONKA_ANALYTICS_DIR", os.path.join(
+    __import__("tempfile").mkdtemp(prefix="voronka-analytics-"), "snapshots"))
 
 import secrets
 import subprocess

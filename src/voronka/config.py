@@ -61,6 +61,23 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         10_000, ge=0, description="How long a SQLite writer waits for the lock before failing."
     )
+    analytics_engine: Literal["duckdb", "postgres", "spark"] = Field(
+        "duckdb",
+        description="Engine reports run on: `duckdb` (embedded, over a Parquet snapshot of the "
+        "store), `postgres` (in place; needs a PostgreSQL store) or `spark`.",
+    )
+    analytics_dir: Path = Field(
+        DEFAULT_DATA_DIR / "analytics",
+        description="Folder of the Parquet snapshot read by DuckDB and Spark (for a Spark "
+        "cluster: a path every executor can read, e.g. a shared mount).",
+    )
+    analytics_refresh_seconds: int = Field(
+        60, ge=0,
+        description="How old the snapshot may be before a report refreshes it (0 = always).",
+    )
+    spark_master: str = Field(
+        "local[2]", description="Spark master URL, e.g. `local[2]` or `spark://host:7077`."
+    )
     host: str = Field("127.0.0.1", description="Address `voronka serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `voronka serve` listens on.")
 

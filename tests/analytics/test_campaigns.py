@@ -42,8 +42,16 @@ MARCH = Period(start="2026-03-01", end="2026-03-31")
 
 
 def spend(w, campaign: str, day: str, cost: str, clicks: int, impressions: int) -> None:  # type: ignore[no-untyped-def]
-    w.add(AdSpend(workspace_id=1, campaign_id=w.campaigns[campaign], day=date.fromisoformat(day),
-                  cost=Decimal(cost), clicks=clicks, impressions=impressions))
+    w.add(
+        AdSpend(
+            workspace_id=1,
+            campaign_id=w.campaigns[campaign],
+            day=date.fromisoformat(day),
+            cost=Decimal(cost),
+            clicks=clicks,
+            impressions=impressions,
+        )
+    )
 
 
 def company(w):  # type: ignore[no-untyped-def]
@@ -58,20 +66,36 @@ def company(w):  # type: ignore[no-untyped-def]
     w.client("kira", owner="anna", channel="seo")
     w.product("box", "1.00")
     w.order("ivan", "2026-01-10 12:00", [("box", 100, "1.00")])
-    ivan = w.deal("ivan", "2026-03-02 10:00", [("won", "2026-03-05 10:00")],
-                  channel="yandex", campaign="spring")
-    olga = w.deal("olga", "2026-03-03 10:00", [("won", "2026-03-10 10:00")],
-                  channel="yandex", campaign="spring")
+    ivan = w.deal(
+        "ivan",
+        "2026-03-02 10:00",
+        [("won", "2026-03-05 10:00")],
+        channel="yandex",
+        campaign="spring",
+    )
+    olga = w.deal(
+        "olga",
+        "2026-03-03 10:00",
+        [("won", "2026-03-10 10:00")],
+        channel="yandex",
+        campaign="spring",
+    )
     w.deal("olga", "2026-02-20 10:00", channel="yandex", campaign="spring")
-    w.deal("petr", "2026-03-04 10:00", [("lost", "2026-03-06 10:00")],
-           channel="yandex", campaign="brand")
+    w.deal(
+        "petr",
+        "2026-03-04 10:00",
+        [("lost", "2026-03-06 10:00")],
+        channel="yandex",
+        campaign="brand",
+    )
     lena = w.deal("lena", "2026-03-01 10:00", channel="vk", campaign="promo")
     w.deal("lena", "2026-03-10 10:00", channel="vk", campaign="promo")
     w.deal("kira", "2026-03-12 10:00", channel="seo")
     w.order("ivan", "2026-03-06 12:00", [("box", 500, "1.00")], deal=ivan)
     w.order("olga", "2026-03-12 12:00", [("box", 300, "1.00")], deal=olga)
-    w.order("olga", "2026-03-13 12:00", [("box", 999, "1.00")], deal=olga,
-            status=OrderStatus.CANCELLED)
+    w.order(
+        "olga", "2026-03-13 12:00", [("box", 999, "1.00")], deal=olga, status=OrderStatus.CANCELLED
+    )
     w.order("lena", "2026-03-05 12:00", [("box", 200, "1.00")], deal=lena)
     w.order("kira", "2026-03-20 12:00", [("box", 50, "1.00")])
     spend(w, "spring", "2026-03-01", "400.00", 200, 10000)
@@ -89,23 +113,52 @@ def test_campaign_channel_and_total_rows(store, analytics):
     world = build(store, company)
     result = campaigns.run(analytics(), CampaignsQuery(period=MARCH))
     assert [(r["level"], r["campaign"] or r["channel"]) for r in result.rows] == [
-        ("channel", "Yandex"), ("campaign", "spring"), ("campaign", "brand"),
-        ("channel", "Vk"), ("campaign", "promo"),
-        ("channel", "Seo"), ("campaign", "no campaign"), ("total", "total")]
+        ("channel", "Yandex"),
+        ("campaign", "spring"),
+        ("campaign", "brand"),
+        ("channel", "Vk"),
+        ("campaign", "promo"),
+        ("channel", "Seo"),
+        ("campaign", "no campaign"),
+        ("total", "total"),
+    ]
     rows = by_label(result)
     spring = rows[("campaign", "spring")]
     assert spring["channel_id"] == world.channels["yandex"]
-    assert {k: spring[k] for k in ("leads", "new_client_leads", "loyal_client_leads", "won",
-                                   "revenue", "spend", "clicks", "impressions",
-                                   "new_buyers")} == {
-        "leads": 2, "new_client_leads": 1, "loyal_client_leads": 1, "won": 2,
-        "revenue": 800.0, "spend": 600.0, "clicks": 300, "impressions": 15000,
-        "new_buyers": 1}
+    assert {
+        k: spring[k]
+        for k in (
+            "leads",
+            "new_client_leads",
+            "loyal_client_leads",
+            "won",
+            "revenue",
+            "spend",
+            "clicks",
+            "impressions",
+            "new_buyers",
+        )
+    } == {
+        "leads": 2,
+        "new_client_leads": 1,
+        "loyal_client_leads": 1,
+        "won": 2,
+        "revenue": 800.0,
+        "spend": 600.0,
+        "clicks": 300,
+        "impressions": 15000,
+        "new_buyers": 1,
+    }
     assert (spring["cpl"], spring["cac"]) == (300.0, 600.0)
     assert spring["romi"] == pytest.approx(200 / 600 * 100)
     brand = rows[("campaign", "brand")]
     assert (brand["leads"], brand["won"], brand["cpl"], brand["cac"], brand["romi"]) == (
-        1, 0, 100.0, None, -100.0)
+        1,
+        0,
+        100.0,
+        None,
+        -100.0,
+    )
     promo = rows[("campaign", "promo")]
     # lena's first lead predates her first order (new), her second follows it (loyal).
     assert (promo["new_client_leads"], promo["loyal_client_leads"]) == (1, 1)
@@ -126,14 +179,36 @@ def test_channel_rows_are_computed_not_summed(store, analytics):
     assert (seo["leads"], seo["revenue"], seo["cpl"], seo["romi"]) == (1, 50.0, 0.0, None)
     none = rows[("campaign", "no campaign")]
     assert (none["channel_id"], none["channel"], none["leads"], none["revenue"]) == (
-        None, "—", 1, 50.0)
+        None,
+        "—",
+        1,
+        50.0,
+    )
     total = rows[("total", "total")]
-    assert {k: total[k] for k in ("leads", "new_client_leads", "loyal_client_leads", "won",
-                                  "revenue", "spend", "clicks", "impressions",
-                                  "new_buyers")} == {
-        "leads": 6, "new_client_leads": 4, "loyal_client_leads": 2, "won": 2,
-        "revenue": 1050.0, "spend": 1000.0, "clicks": 380, "impressions": 19000,
-        "new_buyers": 3}
+    assert {
+        k: total[k]
+        for k in (
+            "leads",
+            "new_client_leads",
+            "loyal_client_leads",
+            "won",
+            "revenue",
+            "spend",
+            "clicks",
+            "impressions",
+            "new_buyers",
+        )
+    } == {
+        "leads": 6,
+        "new_client_leads": 4,
+        "loyal_client_leads": 2,
+        "won": 2,
+        "revenue": 1050.0,
+        "spend": 1000.0,
+        "clicks": 380,
+        "impressions": 19000,
+        "new_buyers": 3,
+    }
     assert total["cpl"] == pytest.approx(1000 / 6)
     assert total["cac"] == pytest.approx(1000 / 3)
     assert total["romi"] == pytest.approx(5.0)
@@ -141,15 +216,24 @@ def test_channel_rows_are_computed_not_summed(store, analytics):
 
 def test_one_channel(store, analytics):
     world = build(store, company)
-    result = campaigns.run(analytics(), CampaignsQuery(period=MARCH,
-                                                       channel_id=world.channels["vk"]))
+    result = campaigns.run(
+        analytics(), CampaignsQuery(period=MARCH, channel_id=world.channels["vk"])
+    )
     assert [(r["level"], r["campaign"] or r["channel"]) for r in result.rows] == [
-        ("channel", "Vk"), ("campaign", "promo"), ("total", "total")]
+        ("channel", "Vk"),
+        ("campaign", "promo"),
+        ("total", "total"),
+    ]
     total = result.rows[-1]
     assert (total["leads"], total["revenue"], total["spend"]) == (2, 200.0, 300.0)
-    disjoint = campaigns.run(analytics(), CampaignsQuery(
-        period=MARCH, channel_id=world.channels["vk"],
-        filters=Filters(channel_ids=(world.channels["yandex"],))))
+    disjoint = campaigns.run(
+        analytics(),
+        CampaignsQuery(
+            period=MARCH,
+            channel_id=world.channels["vk"],
+            filters=Filters(channel_ids=(world.channels["yandex"],)),
+        ),
+    )
     assert [r["level"] for r in disjoint.rows] == ["total"]
     assert disjoint.rows[0]["leads"] == 0 and disjoint.rows[0]["cpl"] is None
 
@@ -157,5 +241,7 @@ def test_one_channel(store, analytics):
 def test_filters_that_spend_cannot_take_are_refused(store, analytics):
     world = build(store, company)
     with pytest.raises(InvalidInput, match="ad spend cannot be filtered by manager"):
-        campaigns.run(analytics(), CampaignsQuery(
-            period=MARCH, filters=Filters(manager_ids=(world.users["anna"],))))
+        campaigns.run(
+            analytics(),
+            CampaignsQuery(period=MARCH, filters=Filters(manager_ids=(world.users["anna"],))),
+        )

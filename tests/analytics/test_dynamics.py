@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 
 from tests.analytics.factory import build
+from voronka.analytics.metrics.registry import METRICS
 from voronka.analytics.query import Breakdown, Filters, Grain, Period
 from voronka.analytics.reports import dynamics
 from voronka.analytics.reports.dynamics import DynamicsQuery
@@ -33,16 +34,27 @@ def months(w):  # type: ignore[no-untyped-def]
     w.campaign("winter", "yandex")
     for name in ("ivan", "olga", "petr"):
         w.client(name, owner="anna", channel="yandex")
-    for created in ("2025-01-10 12:00", "2025-01-20 12:00", "2025-02-10 12:00",
-                    "2025-12-31 23:59:59", "2026-01-31 23:59:59", "2026-02-01 00:00",
-                    "2026-02-15 10:00", "2026-04-10 10:00"):
+    for created in (
+        "2025-01-10 12:00",
+        "2025-01-20 12:00",
+        "2025-02-10 12:00",
+        "2025-12-31 23:59:59",
+        "2026-01-31 23:59:59",
+        "2026-02-01 00:00",
+        "2026-02-15 10:00",
+        "2026-04-10 10:00",
+    ):
         w.deal("petr", created, owner="anna", channel="yandex", campaign="winter")
     w.spend("winter", "2026-01-10", "100.00")
     w.spend("winter", "2026-02-01", "300.00")
     w.spend("winter", "2026-03-31", "50.00")
     w.product("tea", "10.00")
-    for client, paid in (("ivan", "2026-01-31 23:59:59"), ("ivan", "2026-02-01 00:00"),
-                         ("ivan", "2026-02-10 12:00"), ("olga", "2026-02-20 12:00")):
+    for client, paid in (
+        ("ivan", "2026-01-31 23:59:59"),
+        ("ivan", "2026-02-01 00:00"),
+        ("ivan", "2026-02-10 12:00"),
+        ("olga", "2026-02-20 12:00"),
+    ):
         w.order(client, paid, [("tea", 1, "10.00")])
 
 
@@ -52,23 +64,32 @@ def table(result, metric):  # type: ignore[no-untyped-def]
 
 def test_months_split_at_local_midnight_with_previous_and_year_ago(store, analytics):
     build(store, months)
-    result = dynamics.run(analytics(), DynamicsQuery(
-        period=JAN_TO_APR, metrics=("leads", "cpl", "repeat_purchase_rate")))
+    result = dynamics.run(
+        analytics(),
+        DynamicsQuery(period=JAN_TO_APR, metrics=("leads", "cpl", "repeat_purchase_rate")),
+    )
+    assert result.columns == list(result.rows[0])
     leads = table(result, "leads")
-    assert list(leads) == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1),
-                           date(2026, 4, 1)]
+    assert list(leads) == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
     jan, feb, mar, apr = leads.values()
     # January: only the 23:59:59 lead; previous = December 2025 (1) → 0 %;
     # a year ago = January 2025 (2) → (1 − 2) / 2 = −50 %.
     assert (jan["value"], jan["previous"], jan["growth_pct"]) == (1, 1, 0.0)
-    assert (jan["year_ago_bucket"], jan["year_ago"], jan["yoy_pct"]) == (
-        date(2025, 1, 1), 2, -50.0)
+    assert (jan["year_ago_bucket"], jan["year_ago"], jan["yoy_pct"]) == (date(2025, 1, 1), 2, -50.0)
     # February: the 00:00 lead and the 15th; +100 % on January, +100 % on February 2025 (1).
     assert (feb["value"], feb["growth_pct"], feb["year_ago"], feb["yoy_pct"]) == (
-        2, 100.0, 1, 100.0)
+        2,
+        100.0,
+        1,
+        100.0,
+    )
     # March is empty but present: 0 leads, −100 % on February, nothing a year ago → None.
     assert (mar["value"], mar["growth_pct"], mar["year_ago"], mar["yoy_pct"]) == (
-        0, -100.0, 0, None)
+        0,
+        -100.0,
+        0,
+        None,
+    )
     assert (apr["value"], apr["previous"], apr["growth_pct"]) == (1, 0, None)
     assert not any(row["partial"] for row in result.rows)
 
@@ -99,8 +120,14 @@ def weeks(w):  # type: ignore[no-untyped-def]
     orders  Sun 1 Mar 70.00, Wed 4 Mar 140.00
     """
     w.client("ivan", owner="anna")
-    for created in ("2026-02-28 12:00", "2026-03-01 10:00", "2026-03-03 10:00",
-                    "2026-03-08 23:59:59", "2026-03-09 00:00", "2025-03-12 10:00"):
+    for created in (
+        "2026-02-28 12:00",
+        "2026-03-01 10:00",
+        "2026-03-03 10:00",
+        "2026-03-08 23:59:59",
+        "2026-03-09 00:00",
+        "2025-03-12 10:00",
+    ):
         w.deal("ivan", created, owner="anna")
     w.product("pot", "70.00")
     w.order("ivan", "2026-03-01 12:00", [("pot", 1, "70.00")])
@@ -109,15 +136,23 @@ def weeks(w):  # type: ignore[no-untyped-def]
 
 def test_weeks_start_on_monday_and_clipped_buckets_are_not_compared(store, analytics):
     build(store, weeks)
-    result = dynamics.run(analytics(), DynamicsQuery(
-        period=Period(start="2026-03-01", end="2026-03-15"), grain=Grain.WEEK,
-        metrics=("leads", "revenue_per_day")))
+    result = dynamics.run(
+        analytics(),
+        DynamicsQuery(
+            period=Period(start="2026-03-01", end="2026-03-15"),
+            grain=Grain.WEEK,
+            metrics=("leads", "revenue_per_day"),
+        ),
+    )
     leads = table(result, "leads")
     assert list(leads) == [date(2026, 2, 23), date(2026, 3, 2), date(2026, 3, 9)]
     first, second, third = leads.values()
     # The week of 23 Feb holds only 1 March of the period: Saturday's lead is left out.
     assert (first["first_day"], first["last_day"], first["partial"]) == (
-        date(2026, 3, 1), date(2026, 3, 1), True)
+        date(2026, 3, 1),
+        date(2026, 3, 1),
+        True,
+    )
     assert first["value"] == 1 and first["growth_pct"] is None
     assert first["previous_bucket"] == date(2026, 2, 16) and first["previous"] == 0
     # 3 Mar and Sunday 23:59:59; its previous week is the clipped one → growth undefined.
@@ -127,7 +162,10 @@ def test_weeks_start_on_monday_and_clipped_buckets_are_not_compared(store, analy
     # holds the lead of Wed 12 Mar 2025 → 0 %.
     assert (third["value"], third["growth_pct"]) == (1, -50.0)
     assert (third["year_ago_bucket"], third["year_ago"], third["yoy_pct"]) == (
-        date(2025, 3, 10), 1, 0.0)
+        date(2025, 3, 10),
+        1,
+        0.0,
+    )
     per_day = table(result, "revenue_per_day")
     # Revenue per day divides by the days the bucket holds: 70 / 1 day, 140 / 7 days.
     assert per_day[date(2026, 2, 23)]["value"] == 70.0
@@ -137,13 +175,20 @@ def test_weeks_start_on_monday_and_clipped_buckets_are_not_compared(store, analy
 
 def test_days_split_at_local_midnight_and_empty_days_appear(store, analytics):
     build(store, weeks)
-    result = dynamics.run(analytics(), DynamicsQuery(
-        period=Period(start="2026-03-07", end="2026-03-10"), grain=Grain.DAY,
-        metrics=("leads",)))
+    result = dynamics.run(
+        analytics(),
+        DynamicsQuery(
+            period=Period(start="2026-03-07", end="2026-03-10"), grain=Grain.DAY, metrics=("leads",)
+        ),
+    )
     values = {row["bucket"]: row["value"] for row in result.rows}
     # Sat 7: none; Sun 8: the 23:59:59 lead; Mon 9: the 00:00 lead; Tue 10: none.
-    assert values == {date(2026, 3, 7): 0, date(2026, 3, 8): 1, date(2026, 3, 9): 1,
-                      date(2026, 3, 10): 0}
+    assert values == {
+        date(2026, 3, 7): 0,
+        date(2026, 3, 8): 1,
+        date(2026, 3, 9): 1,
+        date(2026, 3, 10): 0,
+    }
     sunday = next(row for row in result.rows if row["bucket"] == date(2026, 3, 8))
     assert sunday["previous_bucket"] == date(2026, 3, 7) and sunday["growth_pct"] is None
     assert sunday["year_ago_bucket"] == date(2025, 3, 8)
@@ -160,25 +205,41 @@ def quarters(w):  # type: ignore[no-untyped-def]
 
 def test_quarters_by_manager_fill_empty_buckets(store, analytics):
     world = build(store, quarters)
-    result = dynamics.run(analytics(), DynamicsQuery(
-        period=Period(start="2026-01-01", end="2026-06-30"), grain=Grain.QUARTER,
-        metrics=("leads", "cycle_time"), breakdown=Breakdown.MANAGER))
+    result = dynamics.run(
+        analytics(),
+        DynamicsQuery(
+            period=Period(start="2026-01-01", end="2026-06-30"),
+            grain=Grain.QUARTER,
+            metrics=("leads", "cycle_time"),
+            breakdown=Breakdown.MANAGER,
+        ),
+    )
     got = {(r["bucket"], r["label"], r["metric"]): r["value"] for r in result.rows}
     q1, q2 = date(2026, 1, 1), date(2026, 4, 1)
     assert got == {
-        (q1, "anna", "leads"): 2, (q1, "anna", "cycle_time"): 3.0,
-        (q2, "anna", "leads"): 0, (q2, "anna", "cycle_time"): None,  # empty: 0 and no median
-        (q1, "boris", "leads"): 0, (q1, "boris", "cycle_time"): None,
-        (q2, "boris", "leads"): 1, (q2, "boris", "cycle_time"): None,
+        (q1, "anna", "leads"): 2,
+        (q1, "anna", "cycle_time"): 3.0,
+        (q2, "anna", "leads"): 0,
+        (q2, "anna", "cycle_time"): None,  # empty: 0 and no median
+        (q1, "boris", "leads"): 0,
+        (q1, "boris", "cycle_time"): None,
+        (q2, "boris", "leads"): 1,
+        (q2, "boris", "cycle_time"): None,
     }
     assert {r["key"] for r in result.rows} == {world.users["anna"], world.users["boris"]}
 
 
 def test_filters_and_years(store, analytics):
     world = build(store, months)
-    result = dynamics.run(analytics(), DynamicsQuery(
-        period=Period(start="2025-01-01", end="2026-12-31"), grain=Grain.YEAR,
-        metrics=("leads",), filters=Filters(channel_ids=(world.channels["yandex"],))))
+    result = dynamics.run(
+        analytics(),
+        DynamicsQuery(
+            period=Period(start="2025-01-01", end="2026-12-31"),
+            grain=Grain.YEAR,
+            metrics=("leads",),
+            filters=Filters(channel_ids=(world.channels["yandex"],)),
+        ),
+    )
     rows = table(result, "leads")
     # 2025: 4 leads (two in January, one in February, one on 31 December); 2026: 4.
     assert rows[date(2025, 1, 1)]["value"] == 4 and rows[date(2026, 1, 1)]["value"] == 4
@@ -191,11 +252,14 @@ def test_invalid_queries(store, analytics):
     with pytest.raises(InvalidInput, match="unknown metric"):
         DynamicsQuery(period=JAN_TO_APR, metrics=("nope",))
     with pytest.raises(InvalidInput, match="more than 1000 day buckets"):
-        DynamicsQuery(period=Period(start="2020-01-01", end="2026-01-01"), grain=Grain.DAY,
-                      metrics=("leads",))
+        DynamicsQuery(
+            period=Period(start="2020-01-01", end="2026-01-01"), grain=Grain.DAY, metrics=("leads",)
+        )
     with pytest.raises(InvalidInput, match="cannot be broken down by manager"):
-        dynamics.run(analytics(), DynamicsQuery(period=JAN_TO_APR, metrics=("cpl",),
-                                                breakdown=Breakdown.MANAGER))
+        dynamics.run(
+            analytics(),
+            DynamicsQuery(period=JAN_TO_APR, metrics=("cpl",), breakdown=Breakdown.MANAGER),
+        )
 
 
 def test_calendar_arithmetic():
@@ -205,5 +269,26 @@ def test_calendar_arithmetic():
     assert dynamics.shift(date(2026, 10, 1), Grain.QUARTER, 1) == date(2027, 1, 1)
     assert dynamics.year_ago(date(2024, 2, 29), Grain.DAY) == date(2023, 2, 28)
     assert dynamics.year_ago(date(2026, 3, 9), Grain.WEEK).weekday() == 0
-    assert dynamics.bucket_count(Period(start="2026-01-31", end="2026-03-01"),
-                                 Grain.MONTH) == 3
+    assert dynamics.bucket_count(Period(start="2026-01-31", end="2026-03-01"), Grain.MONTH) == 3
+
+
+def test_every_registry_metric_by_week(store, analytics):
+    build(store, months)
+    result = dynamics.run(
+        analytics(),
+        DynamicsQuery(
+            period=Period(start="2026-01-26", end="2026-02-08"),
+            grain=Grain.WEEK,
+            metrics=tuple(METRICS),
+        ),
+    )
+    assert len(result.rows) == 2 * len(METRICS)
+    values = {(row["bucket"], row["metric"]): row["value"] for row in result.rows}
+    # Week of Monday 26 Jan: the leads of 31 Jan 23:59:59 and Sunday 1 Feb 00:00, and ivan's
+    # two orders at the same moments → 1 repeat buyer of 1 = 100 %. Week of 2 Feb: nothing
+    # (the 10 Feb order and the 15 Feb lead fall in later weeks).
+    assert values[(date(2026, 1, 26), "leads")] == 2
+    assert values[(date(2026, 1, 26), "repeat_purchase_rate")] == 100.0
+    assert values[(date(2026, 2, 2), "leads")] == 0
+    assert values[(date(2026, 2, 2), "wait_time")] is None  # no calls: no median
+    assert values[(date(2026, 2, 2), "paid_orders")] == 0

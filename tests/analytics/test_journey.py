@@ -40,15 +40,28 @@ VISIT, FORM, OFFLINE = TouchpointKind.VISIT, TouchpointKind.FORM, TouchpointKind
 def buyers(w):  # type: ignore[no-untyped-def]
     for channel in ("yandex", "vk", "seo"):
         w.channel(channel)
-    for name, source in (("ivan", "yandex"), ("olga", "seo"), ("petr", None),
-                         ("lena", "yandex"), ("zoya", None), ("kira", None), ("max", None)):
+    for name, source in (
+        ("ivan", "yandex"),
+        ("olga", "seo"),
+        ("petr", None),
+        ("lena", "yandex"),
+        ("zoya", None),
+        ("kira", None),
+        ("max", None),
+    ):
         w.client(name, owner="anna", channel=source)
     w.product("box", "1.00")
-    for name, paid in (("kira", "2026-01-05 12:00"), ("kira", "2026-03-02 12:00"),
-                       ("ivan", "2026-03-10 12:00"), ("olga", "2026-03-15 12:00"),
-                       ("ivan", "2026-03-20 12:00"), ("petr", "2026-03-20 12:00"),
-                       ("lena", "2026-03-25 12:00"), ("zoya", "2026-03-28 12:00"),
-                       ("kira", "2026-03-30 12:00")):
+    for name, paid in (
+        ("kira", "2026-01-05 12:00"),
+        ("kira", "2026-03-02 12:00"),
+        ("ivan", "2026-03-10 12:00"),
+        ("olga", "2026-03-15 12:00"),
+        ("ivan", "2026-03-20 12:00"),
+        ("petr", "2026-03-20 12:00"),
+        ("lena", "2026-03-25 12:00"),
+        ("zoya", "2026-03-28 12:00"),
+        ("kira", "2026-03-30 12:00"),
+    ):
         w.order(name, paid, [("box", 10, "1.00")])
 
 
@@ -64,27 +77,58 @@ def presale_world(w):  # type: ignore[no-untyped-def]
     """
     buyers(w)
     touch(w, "2026-02-01 12:00", visitor="v1", channel="yandex", landing="/sale")
-    touch(w, "2026-02-20 12:00", visitor="v1", channel="yandex", landing="/", pages=3,
-          seconds=120)
-    touch(w, "2026-03-05 12:00", visitor="v1", client="ivan", channel="vk", landing="/sale",
-          pages=5, seconds=300)
+    touch(w, "2026-02-20 12:00", visitor="v1", channel="yandex", landing="/", pages=3, seconds=120)
+    touch(
+        w,
+        "2026-03-05 12:00",
+        visitor="v1",
+        client="ivan",
+        channel="vk",
+        landing="/sale",
+        pages=5,
+        seconds=300,
+    )
     touch(w, "2026-03-10 11:00", FORM, visitor="v1", client="ivan", channel="vk")
-    touch(w, "2026-03-14 12:00", visitor="v-olga", client="olga", channel="seo",
-          landing="/sale", pages=1, seconds=60)
+    touch(
+        w,
+        "2026-03-14 12:00",
+        visitor="v-olga",
+        client="olga",
+        channel="seo",
+        landing="/sale",
+        pages=1,
+        seconds=60,
+    )
     touch(w, "2026-01-01 12:00", visitor="vs", client="ivan")
     touch(w, "2026-01-02 12:00", visitor="vs", client="olga")
     touch(w, "2026-03-14 10:00", visitor="vs", channel="vk", landing="/blog")
     touch(w, "2026-03-18 12:00", OFFLINE, client="petr")
-    touch(w, "2026-03-22 12:00", visitor="v-lena", client="lena", channel="yandex",
-          landing="/sale", pages=2, seconds=100)
-    touch(w, "2026-03-24 12:00", visitor="v-lena", client="lena", channel="yandex",
-          landing="/sale", pages=4, seconds=200)
-    touch(w, "2026-03-01 12:00", visitor="v-kira", client="kira", channel="yandex",
-          landing="/sale")
+    touch(
+        w,
+        "2026-03-22 12:00",
+        visitor="v-lena",
+        client="lena",
+        channel="yandex",
+        landing="/sale",
+        pages=2,
+        seconds=100,
+    )
+    touch(
+        w,
+        "2026-03-24 12:00",
+        visitor="v-lena",
+        client="lena",
+        channel="yandex",
+        landing="/sale",
+        pages=4,
+        seconds=200,
+    )
+    touch(w, "2026-03-01 12:00", visitor="v-kira", client="kira", channel="yandex", landing="/sale")
     touch(w, "2026-02-27 12:00", visitor="a1", landing="/sale")
     for day, pages in (("03", 1), ("04", 1), ("05", 3)):
-        touch(w, f"2026-03-{day} 12:00", visitor="a1", channel="yandex", landing="/sale",
-              pages=pages)
+        touch(
+            w, f"2026-03-{day} 12:00", visitor="a1", channel="yandex", landing="/sale", pages=pages
+        )
     touch(w, "2026-03-06 12:00", visitor="a2", channel="vk", landing="/blog")
     touch(w, "2026-03-07 12:00", visitor="a2", channel="vk", landing="/", pages=2)
     touch(w, "2026-03-08 12:00", visitor="a3", client="max", channel="seo", landing="/blog")
@@ -103,16 +147,24 @@ def test_presale_channels_and_medians(store, analytics):
     result = journey.run(analytics(), JourneyQuery(period=MARCH))
     figures = summary(result)
     assert {k: figures[k] for k in ("buyers", "buyers_touched", "buyers_with_visits")} == {
-        "buyers": 5, "buyers_touched": 4, "buyers_with_visits": 3}
+        "buyers": 5,
+        "buyers_touched": 4,
+        "buyers_with_visits": 3,
+    }
     assert (figures["visits_median"], figures["visits_p90"]) == (2, 2)
     assert figures["pages_median"] == 6 and figures["pages_p90"] == pytest.approx(7.6)
     assert figures["seconds_median"] == 300 and figures["seconds_p90"] == pytest.approx(396)
     assert figures["days_to_purchase_median"] == pytest.approx(2.5)
     channels = {row["label"]: row for row in parts(result, "channel")}
-    assert {label: (r["buyers_touched"], r["share_pct"], r["first_touch"], r["last_touch"])
-            for label, r in channels.items()} == {
-        "Yandex": (2, 40.0, 2, 1), "Vk": (1, 20.0, 0, 1), "Seo": (1, 20.0, 1, 1),
-        "no channel": (1, 20.0, 1, 1)}
+    assert {
+        label: (r["buyers_touched"], r["share_pct"], r["first_touch"], r["last_touch"])
+        for label, r in channels.items()
+    } == {
+        "Yandex": (2, 40.0, 2, 1),
+        "Vk": (1, 20.0, 0, 1),
+        "Seo": (1, 20.0, 1, 1),
+        "no channel": (1, 20.0, 1, 1),
+    }
     assert channels["Yandex"]["key"] == world.channels["yandex"]
     assert [row["label"] for row in parts(result, "channel")][0] == "Yandex"  # most touched
     assert result.row_counts == {"new_buyers": 5}
@@ -121,8 +173,9 @@ def test_presale_channels_and_medians(store, analytics):
 def test_presale_exits_of_visitors_who_never_bought(store, analytics):
     build(store, presale_world)
     result = journey.run(analytics(), JourneyQuery(period=MARCH))
-    exits = [(r["label"], r["visits"], r["bounces"], r["bounce_rate_pct"])
-             for r in parts(result, "exit")]
+    exits = [
+        (r["label"], r["visits"], r["bounces"], r["bounce_rate_pct"]) for r in parts(result, "exit")
+    ]
     assert exits[:2] == [("/sale", 3, 2, pytest.approx(200 / 3)), ("/blog", 2, 2, 100.0)]
     assert exits[2:] == [("/", 1, 0, 0.0)]
 
@@ -139,8 +192,9 @@ def test_presale_lookback_and_filters(store, analytics):
     assert (short["visits_median"], short["pages_median"]) == (1, 2.5)
     # Only buyers whose first order is attributed to seo (olga, by her source channel), and
     # only seo visits for the exits (max's /blog bounce).
-    seo = journey.run(runner, JourneyQuery(
-        period=MARCH, filters=Filters(channel_ids=(world.channels["seo"],))))
+    seo = journey.run(
+        runner, JourneyQuery(period=MARCH, filters=Filters(channel_ids=(world.channels["seo"],)))
+    )
     assert summary(seo)["buyers"] == 1 and summary(seo)["days_to_purchase_median"] == 1.0
     assert [(r["label"], r["share_pct"]) for r in parts(seo, "channel")] == [("Seo", 100.0)]
     assert [(r["label"], r["visits"]) for r in parts(seo, "exit")] == [("/blog", 1)]
@@ -163,12 +217,14 @@ def postsale_world(w):  # type: ignore[no-untyped-def]
     buyers(w)
     touch(w, "2026-03-05 12:00", visitor="v1", client="ivan")
     touch(w, "2026-03-14 12:00", visitor="v-olga", client="olga")
-    for visitor, when, medium in (("r1", "2026-03-12 12:00", "referral"),
-                                  ("r2", "2026-03-13 12:00", "Referral"),
-                                  ("r1", "2026-03-14 12:00", "referral"),
-                                  ("r3", "2026-03-09 12:00", "referral"),
-                                  ("r4", "2026-03-16 12:00", "cpc"),
-                                  ("v1", "2026-03-15 12:00", "referral")):
+    for visitor, when, medium in (
+        ("r1", "2026-03-12 12:00", "referral"),
+        ("r2", "2026-03-13 12:00", "Referral"),
+        ("r1", "2026-03-14 12:00", "referral"),
+        ("r3", "2026-03-09 12:00", "referral"),
+        ("r4", "2026-03-16 12:00", "cpc"),
+        ("v1", "2026-03-15 12:00", "referral"),
+    ):
         touch(w, when, visitor=visitor, utm_medium=medium, utm_source="v1", landing="/ref")
     touch(w, "2026-04-01 12:00", visitor="r5", utm_medium="referral", utm_source="v-olga")
     for name, kind, score, when in (

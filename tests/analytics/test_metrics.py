@@ -102,6 +102,7 @@ def test_breakdown_by_manager_sums_to_total(store, analytics):
     rows = {(r["label"], r["metric"]): r["value"] for r in metrics.run(analytics(), query).rows}
     assert rows[("anna", "leads")] == 3 and rows[("boris", "leads")] == 1
     assert rows[("anna", "revenue")] == 400.0
+    assert rows[("boris", "revenue")] == 0.0  # no orders: a sum of nothing is 0, not "—"
     assert rows[("anna", "win_rate")] == 100.0 and rows[("boris", "win_rate")] == 0.0
     assert world.users["anna"] != world.users["boris"]
 

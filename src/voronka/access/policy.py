@@ -113,6 +113,10 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
         Action.DELETE: _row(ALL, OWN, OWN, OWN, OWN),
     },
     "audit_event": {Action.READ: _row(ALL, TEAM, NONE, NONE, NONE)},
+    # Reports: aggregates over the facts of the clients in scope. Marketers and analysts see
+    # company-wide aggregates; drilling down to the records behind a figure follows the
+    # records' own policy (they have none on client records, so they get no drill-down).
+    "report": {Action.READ: _row(ALL, TEAM, OWN, ALL, ALL)},
 }
 
 WRITE_ACTIONS = frozenset(set(Action) - {Action.READ, Action.EXPORT})

@@ -23,3 +23,9 @@ class Result(BaseModel):
     drilldown: dict[str, Any] = Field(
         default_factory=dict, description="How to list the records behind a figure.")
     query: dict[str, Any] = Field(default_factory=dict)
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame (for notebooks)."""
+        import pandas
+
+        return pandas.DataFrame(self.rows, columns=self.columns or None)

@@ -31,8 +31,8 @@ def demo(
     engine = get_engine()
     migrate.upgrade(engine)
 
-    def progress(message: str) -> None:
-        typer.echo(message, err=True)
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"\r{done:,} / {total:,} clients", err=True, nl=done >= total)
 
     summary = generate(engine, clients=clients, seed=seed, progress=progress)
     with unit_of_work(engine) as session:

@@ -42,9 +42,11 @@ def serve(
 
 def _register_optional() -> None:
     """Commands contributed by other areas (demo, import/export) register here."""
-    from voronka.cli import demo, transfer
+    from voronka.cli import demo, report, transfer
 
     app.command(name="demo")(demo.demo)
+    app.command(name="report")(report.report)
+    app.command(name="snapshot")(report.snapshot)
     app.command(name="import")(transfer.import_command)
     app.command(name="export")(transfer.export_command)
 

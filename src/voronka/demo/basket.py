@@ -3,7 +3,7 @@
 The main product is the catalogue item whose list price is nearest (in log terms, with a
 little jitter) to the order's planned value; large orders take several units of it. When the
 main product has a planted partner, the partner joins with the planted probability; any
-order may also carry one random extra product. Unit prices are list prices times one
+order may also carry one random cheap extra product. Unit prices are list prices times one
 per-order factor, so that the lines add up to the planned value: the planted spend model is
 what the order totals show.
 """
@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from voronka.demo.world import World
+
+#: An extra item costs at most this share of the order's planned value.
+EXTRA_ITEM_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,8 @@ def fill_baskets(world: World, rng: np.random.Generator, value: np.ndarray) -> L
     anchor_quantity = np.maximum(1, np.round(0.9 * value / products.price[anchor])).astype(int)
     partner = products.partner[anchor]
     has_partner = (partner >= 0) & (rng.random(n) < products.partner_probability[anchor])
-    extra = rng.integers(0, len(products) - 1, n)
-    extra = np.where(extra >= anchor, extra + 1, extra)
-    has_extra = rng.random(n) < world.params.extra_item_probability
-    has_extra &= ~(has_partner & (extra == partner))
+    extra, has_extra = _extras(world, rng, value)
+    has_extra &= (extra != anchor) & ~(has_partner & (extra == partner))
     extra_quantity = 1 + (rng.random(n) < 0.3)
     index = np.arange(n)
     order = np.concatenate([index, index[has_partner], index[has_extra]])
@@ -57,6 +58,22 @@ def fill_baskets(world: World, rng: np.random.Generator, value: np.ndarray) -> L
     return Lines(
         order[sort], product[sort], quantity[sort], unit_price[sort], products.cost[product][sort]
     )
+
+
+def _extras(
+    world: World, rng: np.random.Generator, value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw a random extra product per order among those cheaper than a share of its value.
+
+    Returns the product and whether the order gets it; only cheap extras keep the per-order
+    price factor near 1.
+    """
+    price = world.products.price
+    by_price = np.argsort(price)
+    affordable = np.searchsorted(price[by_price], EXTRA_ITEM_SHARE * value, side="right")
+    pick = np.floor(rng.random(len(value)) * np.maximum(affordable, 1)).astype(np.int64)
+    wanted = rng.random(len(value)) < world.params.extra_item_probability
+    return by_price[pick], wanted & (affordable > 0)
 
 
 def _main_products(world: World, rng: np.random.Generator, value: np.ndarray) -> np.ndarray:

@@ -32,6 +32,8 @@ class Measure:
     fact: FactBuilder
     aggregate: Aggregate
     description: str
+    #: The value where no fact exists: 0 for counts and sums, None for medians.
+    empty: float | None = 0.0
 
     def expression(self, sources: Sources, period: Period, breakdown: Breakdown | None,
                    filters: Filters) -> ir.Table:
@@ -194,15 +196,17 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
     Measure("missed_calls", _call_fact("inbound", "missed"), lambda t: t.count(),
             "missed inbound calls"),
     Measure("wait_median", _call_fact("inbound", "answered"),
-            lambda t: t.wait_seconds.quantile(0.5), "median wait of answered inbound calls"),
+            lambda t: t.wait_seconds.quantile(0.5), "median wait of answered inbound calls",
+            None),
     Measure("talk_median", _call_fact(None, "answered"),
-            lambda t: t.talk_seconds.quantile(0.5), "median talk time of answered calls"),
+            lambda t: t.talk_seconds.quantile(0.5), "median talk time of answered calls", None),
     Measure("response_median", _responded_leads,
-            lambda t: t.response_seconds.quantile(0.5), "median lead response (s)"),
+            lambda t: t.response_seconds.quantile(0.5), "median lead response (s)", None),
     Measure("response_p90", _responded_leads,
-            lambda t: t.response_seconds.quantile(0.9), "90th percentile lead response (s)"),
+            lambda t: t.response_seconds.quantile(0.9), "90th percentile lead response (s)",
+            None),
     Measure("cycle_median", _won_cycle, lambda t: t.cycle_days.quantile(0.5),
-            "median days from lead to win"),
+            "median days from lead to win", None),
     Measure("csat_sum", _feedback_fact("csat"), lambda t: _sum(t.score), "sum of CSAT scores"),
     Measure("csat_count", _feedback_fact("csat"), lambda t: t.count(), "CSAT answers"),
     Measure("nps_promoters", _feedback_fact("nps"), lambda t: _count_where(t.score >= 9),

@@ -65,13 +65,24 @@ def _is_loyal(t: ir.Table) -> ir.BooleanColumn:
 
 _SPEND_FACT = MEASURES["spend"].fact
 #: Measures of this report besides the registry's (same facts, same period rules).
-OWN_MEASURES: dict[str, Measure] = {m.name: m for m in (
-    Measure("clicks", _SPEND_FACT, lambda t: ibis.coalesce(t.clicks.sum(), 0), "ad clicks"),
-    Measure("impressions", _SPEND_FACT, lambda t: ibis.coalesce(t.impressions.sum(), 0),
-            "ad impressions"),
-    Measure("loyal_leads", _leads_with_purchase_history, lambda t: _count_where(_is_loyal(t)),
-            "leads from clients with a revenue order paid before the deal was created"),
-)}
+OWN_MEASURES: dict[str, Measure] = {
+    m.name: m
+    for m in (
+        Measure("clicks", _SPEND_FACT, lambda t: ibis.coalesce(t.clicks.sum(), 0), "ad clicks"),
+        Measure(
+            "impressions",
+            _SPEND_FACT,
+            lambda t: ibis.coalesce(t.impressions.sum(), 0),
+            "ad impressions",
+        ),
+        Measure(
+            "loyal_leads",
+            _leads_with_purchase_history,
+            lambda t: _count_where(_is_loyal(t)),
+            "leads from clients with a revenue order paid before the deal was created",
+        ),
+    )
+}
 REGISTRY_MEASURES = ("leads", "won", "revenue", "spend", "new_buyers")
 COUNTS = ("leads", "won", "clicks", "impressions", "new_buyers", "loyal_leads")
 
@@ -84,7 +95,8 @@ def measure_union(sources: Sources, query: CampaignsQuery) -> ir.Table:
     """Every measure at every level (campaign, channel, total) in one table."""
     filters = query.effective_filters()
     parts = [
-        measure(name).expression(sources, query.period, breakdown, filters)
+        measure(name)
+        .expression(sources, query.period, breakdown, filters)
         .mutate(measure=ibis.literal(name), level=ibis.literal(level))
         for level, breakdown in _LEVELS.items()
         for name in (*REGISTRY_MEASURES, *OWN_MEASURES)
@@ -103,17 +115,45 @@ def _figures(values: dict[str, float | None], days: int) -> dict[str, Any]:
     return out
 
 
-COLUMNS = ("level", "channel_id", "channel", "campaign_id", "campaign", "leads",
-           "new_client_leads", "loyal_client_leads", "won", "revenue", "spend", "clicks",
-           "impressions", "new_buyers", "cpl", "cac", "romi")
+COLUMNS = (
+    "level",
+    "channel_id",
+    "channel",
+    "campaign_id",
+    "campaign",
+    "leads",
+    "new_client_leads",
+    "loyal_client_leads",
+    "won",
+    "revenue",
+    "spend",
+    "clicks",
+    "impressions",
+    "new_buyers",
+    "cpl",
+    "cac",
+    "romi",
+)
 
 
-def _row(level: str, channel: Any, campaign: Any, values: dict[str, float | None],
-         days: int, names: _Names) -> dict[str, Any]:
+def _row(
+    level: str,
+    channel: Any,
+    campaign: Any,
+    values: dict[str, float | None],
+    days: int,
+    names: _Names,
+) -> dict[str, Any]:
     figures = _figures(values, days)
     figures["loyal_client_leads"] = figures.pop("loyal_leads")
-    row = {"level": level, "channel_id": channel, "channel": names.channel(channel, level),
-           "campaign_id": campaign, "campaign": names.campaign(campaign, level), **figures}
+    row = {
+        "level": level,
+        "channel_id": channel,
+        "channel": names.channel(channel, level),
+        "campaign_id": campaign,
+        "campaign": names.campaign(campaign, level),
+        **figures,
+    }
     return {column: row[column] for column in COLUMNS}
 
 
@@ -122,9 +162,15 @@ class _Names:
 
     def __init__(self, runner: Runner, campaigns: set[int], channels: set[int]) -> None:
         t = runner.sources["campaign"]
-        found = runner.rows(t.filter(t.id.isin(sorted(campaigns)))
-                            .select(key=t.id, label=t.name, channel_id=t.channel_id)) \
-            if campaigns else []
+        found = (
+            runner.rows(
+                t.filter(t.id.isin(sorted(campaigns))).select(
+                    key=t.id, label=t.name, channel_id=t.channel_id
+                )
+            )
+            if campaigns
+            else []
+        )
         self.campaigns = {int(r["key"]): str(r["label"]) for r in found}
         self.channel_of = {int(r["key"]): int(r["channel_id"]) for r in found}
         wanted = channels | set(self.channel_of.values())
@@ -143,8 +189,11 @@ class _Names:
         return self.campaigns.get(key, "—") if key is not None else "no campaign"
 
 
-def _ordered(values: dict[tuple[str, Any], dict[str, float | None]], names: _Names,
-             channel_filter: int | None) -> list[tuple[str, Any, Any]]:
+def _ordered(
+    values: dict[tuple[str, Any], dict[str, float | None]],
+    names: _Names,
+    channel_filter: int | None,
+) -> list[tuple[str, Any, Any]]:
     """(level, channel, campaign) in reading order.
 
     Each channel, then its campaigns; then the leads, orders and clicks without a campaign
@@ -177,22 +226,42 @@ def run(runner: Runner, query: CampaignsQuery) -> Result:
         values[(found["level"], found["key"])][found["measure"]] = found["value"]
         if found["level"] == TOTAL:
             row_counts[found["measure"]] += int(found["rows"] or 0)
-    keyed = {level: {key for (lv, key) in values if lv == level and key is not None}
-             for level in (CAMPAIGN, CHANNEL)}
+    keyed = {
+        level: {key for (lv, key) in values if lv == level and key is not None}
+        for level in (CAMPAIGN, CHANNEL)
+    }
     names = _Names(runner, keyed[CAMPAIGN], keyed[CHANNEL])
     rows = [
-        _row(level, channel, campaign,
-             values.get((level, campaign if level == CAMPAIGN else channel), {}),
-             query.period.days, names)
+        _row(
+            level,
+            channel,
+            campaign,
+            values.get((level, campaign if level == CAMPAIGN else channel), {}),
+            query.period.days,
+            names,
+        )
         for level, channel, campaign in _ordered(values, names, query.channel_id)
     ]
     return Result(
-        report="campaigns", engine=runner.engine, columns=list(COLUMNS), rows=rows,
-        formula=FORMULAS, sql=runner.sql, seconds=runner.seconds, row_counts=dict(row_counts),
-        drilldown={"endpoint": "/api/v1/analytics/metrics/drilldown",
-                   "breakdown": {CAMPAIGN: "campaign", CHANNEL: "channel"},
-                   "measures": {"leads": ["leads"], "won": ["won"], "revenue": ["revenue"],
-                                "spend": ["spend"], "new_buyers": ["new_buyers"]}},
+        report="campaigns",
+        engine=runner.engine,
+        columns=list(COLUMNS),
+        rows=rows,
+        formula=FORMULAS,
+        sql=runner.sql,
+        seconds=runner.seconds,
+        row_counts=dict(row_counts),
+        drilldown={
+            "endpoint": "/api/v1/analytics/metrics/drilldown",
+            "breakdown": {CAMPAIGN: "campaign", CHANNEL: "channel"},
+            "measures": {
+                "leads": ["leads"],
+                "won": ["won"],
+                "revenue": ["revenue"],
+                "spend": ["spend"],
+                "new_buyers": ["new_buyers"],
+            },
+        },
         query=query.model_dump(mode="json"),
     )
 
@@ -201,14 +270,13 @@ FORMULAS = {
     "leads": METRICS["leads"].formula,
     "won": METRICS["won_deals"].formula,
     "revenue": "revenue orders paid in the period, attributed to the order's deal's campaign "
-               "(else the client's source campaign)",
+    "(else the client's source campaign)",
     "spend": METRICS["ad_spend"].formula,
     "clicks": "sum of daily ad clicks",
     "impressions": "sum of daily ad impressions",
     "new_buyers": "clients whose first revenue order ever is paid in the period, attributed "
-                  "like revenue",
-    "loyal_client_leads": "leads whose client had paid a revenue order before the deal was "
-                          "created",
+    "like revenue",
+    "loyal_client_leads": "leads whose client had paid a revenue order before the deal was created",
     "new_client_leads": "leads − loyal_client_leads",
     "cpl": METRICS["cpl"].formula,
     "cac": METRICS["cac"].formula,

@@ -97,8 +97,9 @@ def calendar(period: Period, grain: Grain) -> list[Bucket]:
     while start <= period.end:
         whole_end = shift(start, grain, 1) - timedelta(days=1)
         first_day, last_day = max(start, period.start), min(whole_end, period.end)
-        out.append(Bucket(start, first_day, last_day,
-                          partial=(first_day, last_day) != (start, whole_end)))
+        out.append(
+            Bucket(start, first_day, last_day, partial=(first_day, last_day) != (start, whole_end))
+        )
         start = whole_end + timedelta(days=1)
     return out
 
@@ -136,7 +137,8 @@ class DynamicsQuery(Strict):
         if bucket_count(self.period, self.grain) > MAX_BUCKETS:
             raise InvalidInput(
                 f"the period has more than {MAX_BUCKETS} {self.grain.value} buckets",
-                [ErrorDetail("choose a coarser grain or a shorter period", field="grain")])
+                [ErrorDetail("choose a coarser grain or a shorter period", field="grain")],
+            )
         return self
 
 
@@ -199,11 +201,18 @@ def _check_breakdown(measure: Measure, fact: Fact, breakdown: Breakdown | None) 
     if breakdown is not None and breakdown not in fact.dimensions:
         raise InvalidInput(
             f"{measure.name} cannot be broken down by {breakdown.value}",
-            [ErrorDetail("not available for this figure", field="breakdown")])
+            [ErrorDetail("not available for this figure", field="breakdown")],
+        )
 
 
-def bucketed(measure: Measure, sources: Sources, window: Window, grain: Grain,
-             breakdown: Breakdown | None, filters: Filters) -> ir.Table:
+def bucketed(
+    measure: Measure,
+    sources: Sources,
+    window: Window,
+    grain: Grain,
+    breakdown: Breakdown | None,
+    filters: Filters,
+) -> ir.Table:
     """``measure`` aggregated per (bucket, breakdown key) over ``window``.
 
     Rows ``(bucket, key, value, rows)``: ``bucket`` is the local start date of the bucket;
@@ -219,7 +228,8 @@ def bucketed(measure: Measure, sources: Sources, window: Window, grain: Grain,
     if isinstance(measure, RepeatBuyers):
         return _repeat_buyers_by_bucket(rows)
     return rows.group_by("bucket", "key").aggregate(
-        value=measure.aggregate(rows).cast("float64"), rows=rows.count().cast("int64"))
+        value=measure.aggregate(rows).cast("float64"), rows=rows.count().cast("int64")
+    )
 
 
 def _repeat_buyers_by_bucket(rows: ir.Table) -> ir.Table:
@@ -249,17 +259,29 @@ def measure_union(sources: Sources, query: DynamicsQuery, names: list[str]) -> i
     parts = []
     for name in names:
         measure = MEASURES[name]
-        by_bucket = bucketed(measure, sources, window, query.grain, query.breakdown,
-                             query.filters)
+        by_bucket = bucketed(measure, sources, window, query.grain, query.breakdown, query.filters)
         empty = empty_value(measure, sources)
-        parts.append(by_bucket.select(
-            "bucket", "key", "value", "rows", measure=ibis.literal(name),
-            part=ibis.literal(BUCKET)))
+        parts.append(
+            by_bucket.select(
+                "bucket",
+                "key",
+                "value",
+                "rows",
+                measure=ibis.literal(name),
+                part=ibis.literal(BUCKET),
+            )
+        )
         # A real date rather than NULL: a NULL date comes back as NaT, which compares badly.
-        parts.append(empty.select(
-            bucket=ibis.date(window.history_start),
-            key=ibis.null("int64"), value=empty.value, rows=ibis.literal(0, "int64"),
-            measure=ibis.literal(name), part=ibis.literal(EMPTY)))
+        parts.append(
+            empty.select(
+                bucket=ibis.date(window.history_start),
+                key=ibis.null("int64"),
+                value=empty.value,
+                rows=ibis.literal(0, "int64"),
+                measure=ibis.literal(name),
+                part=ibis.literal(EMPTY),
+            )
+        )
     return ibis.union(*parts)
 
 
@@ -313,25 +335,59 @@ def _compared(start: date, grain: Grain, in_period: dict[date, Bucket]) -> Compa
     return Compared(start, (shift(start, grain, 1) - start).days, partial=False)
 
 
-def _row(metric: Metric, bucket: Bucket, key: Any, label: str, figures: Figures,
-         grain: Grain, in_period: dict[date, Bucket]) -> dict[str, Any]:
+COLUMNS = (
+    "bucket",
+    "first_day",
+    "last_day",
+    "partial",
+    "key",
+    "label",
+    "metric",
+    "unit",
+    "value",
+    "previous_bucket",
+    "previous",
+    "growth_pct",
+    "year_ago_bucket",
+    "year_ago",
+    "yoy_pct",
+)
+
+
+def _row(
+    metric: Metric,
+    bucket: Bucket,
+    key: Any,
+    label: str,
+    figures: Figures,
+    grain: Grain,
+    in_period: dict[date, Bucket],
+) -> dict[str, Any]:
     start = bucket.start
     value = metric.value(figures.at(start, key), bucket.days)
     row: dict[str, Any] = {
-        "bucket": start, "first_day": bucket.first_day, "last_day": bucket.last_day,
+        "bucket": start,
+        "first_day": bucket.first_day,
+        "last_day": bucket.last_day,
         "partial": bucket.partial,
-        "key": key, "label": label, "metric": metric.slug, "unit": metric.unit.value,
+        "key": key,
+        "label": label,
+        "metric": metric.slug,
+        "unit": metric.unit.value,
         "value": value,
     }
-    for name, other_start in (("previous", shift(start, grain, -1)),
-                              ("year_ago", year_ago(start, grain))):
+    for name, other_start in (
+        ("previous", shift(start, grain, -1)),
+        ("year_ago", year_ago(start, grain)),
+    ):
         other = _compared(other_start, grain, in_period)
         other_value = metric.value(figures.at(other.start, key), other.days)
         comparable = not (bucket.partial or other.partial)
         row[f"{name}_bucket"] = other.start
         row[name] = other_value
         row["growth_pct" if name == "previous" else "yoy_pct"] = (
-            growth(value, other_value) if comparable else None)
+            growth(value, other_value) if comparable else None
+        )
     return row
 
 
@@ -348,25 +404,43 @@ def run(runner: Runner, query: DynamicsQuery) -> Result:
     """Compute the metrics per bucket; one row per (bucket, breakdown key, metric)."""
     metrics = [METRICS[slug] for slug in query.metrics]
     names = sorted({name for metric in metrics for name in metric.measures})
-    figures, row_counts = _index(
-        runner.rows(measure_union(runner.sources, query, names)), query)
+    figures, row_counts = _index(runner.rows(measure_union(runner.sources, query, names)), query)
     buckets = calendar(query.period, query.grain)
     in_period = {b.start: b for b in buckets}
     keys = _keys(figures, buckets, query.breakdown)
-    names_of = labels(runner, query.breakdown, {k for k in keys if k is not None}) \
-        if query.breakdown else {}
+    names_of = (
+        labels(runner, query.breakdown, {k for k in keys if k is not None})
+        if query.breakdown
+        else {}
+    )
     rows = [
-        _row(metric, bucket, key, _label(key, names_of, query.breakdown), figures,
-             query.grain, in_period)
-        for bucket in buckets for key in keys for metric in metrics
+        _row(
+            metric,
+            bucket,
+            key,
+            _label(key, names_of, query.breakdown),
+            figures,
+            query.grain,
+            in_period,
+        )
+        for bucket in buckets
+        for key in keys
+        for metric in metrics
     ]
     return Result(
-        report="dynamics", engine=runner.engine, columns=list(rows[0]) if rows else [],
-        rows=rows, formula={m.slug: m.formula for m in metrics} | _COMPARISON_FORMULAS,
-        sql=runner.sql, seconds=runner.seconds, row_counts=row_counts,
-        drilldown={"endpoint": "/api/v1/analytics/metrics/drilldown",
-                   "period": "the bucket's days: first_day..last_day",
-                   "measures": {m.slug: list(m.measures) for m in metrics}},
+        report="dynamics",
+        engine=runner.engine,
+        columns=list(COLUMNS),
+        rows=rows,
+        formula={m.slug: m.formula for m in metrics} | _COMPARISON_FORMULAS,
+        sql=runner.sql,
+        seconds=runner.seconds,
+        row_counts=row_counts,
+        drilldown={
+            "endpoint": "/api/v1/analytics/metrics/drilldown",
+            "period": "the bucket's days: first_day..last_day",
+            "measures": {m.slug: list(m.measures) for m in metrics},
+        },
         query=query.model_dump(mode="json"),
     )
 
@@ -379,9 +453,9 @@ def _label(key: Any, names: dict[int, str], breakdown: Breakdown | None) -> str:
 
 _COMPARISON_FORMULAS = {
     "growth_pct": "(value − previous bucket) ÷ previous bucket × 100%; "
-                  "None when either bucket is clipped by the period",
+    "None when either bucket is clipped by the period",
     "yoy_pct": "(value − same bucket a year earlier) ÷ that value × 100%; "
-               "None when either bucket is clipped by the period",
+    "None when either bucket is clipped by the period",
 }
 
 REPORT = Report(

@@ -70,11 +70,13 @@ def people_touchpoints(s: Sources) -> ir.Table:
     t = s["touchpoint"]
     known = t.filter(t.visitor_id.notnull(), t.client_id.notnull())
     owners = known.group_by(owned_visitor=known.visitor_id).aggregate(
-        owner=known.client_id.min(), owners=known.client_id.nunique())
+        owner=known.client_id.min(), owners=known.client_id.nunique()
+    )
     owners = owners.filter(owners.owners == 1)
     j = t.left_join(owners, t.visitor_id == owners.owned_visitor)
     return j.mutate(person=ibis.coalesce(j.client_id, j.owner)).drop(
-        "owned_visitor", "owner", "owners")
+        "owned_visitor", "owner", "owners"
+    )
 
 
 def new_buyers(s: Sources, query: JourneyQuery) -> ir.Table:
@@ -106,7 +108,8 @@ def channel_touches(s: Sources, query: JourneyQuery) -> ir.Table:
     ranked = t.mutate(
         from_first=ibis.row_number().over(group_by=t.buyer, order_by=[t.occurred_at, t.id]),
         from_last=ibis.row_number().over(
-            group_by=t.buyer, order_by=[t.occurred_at.desc(), t.id.desc()]),
+            group_by=t.buyer, order_by=[t.occurred_at.desc(), t.id.desc()]
+        ),
     )
     return ranked.group_by(key=ranked.channel_id.cast("int64")).aggregate(
         buyers_touched=ranked.buyer.nunique(),
@@ -126,7 +129,8 @@ def presale_summary(s: Sources, query: JourneyQuery) -> ir.Table:
     per_visits = visits.group_by(visit_buyer=visits.buyer).aggregate(
         visits=visits.count().cast("float64"),
         pages=visits.pages.sum().cast("float64"),
-        seconds=visits.seconds_on_site.sum().cast("float64"))
+        seconds=visits.seconds_on_site.sum().cast("float64"),
+    )
     per_touch = t.group_by(touch_buyer=t.buyer).aggregate(first_touch_at=t.occurred_at.min())
     j = buyers.left_join(per_visits, buyers.buyer == per_visits.visit_buyer)
     j = j.left_join(per_touch, j.buyer == per_touch.touch_buyer)
@@ -135,9 +139,12 @@ def presale_summary(s: Sources, query: JourneyQuery) -> ir.Table:
         buyers=j.count(),
         buyers_touched=j.first_touch_at.count(),
         buyers_with_visits=j.visits.count(),
-        visits_median=j.visits.quantile(0.5), visits_p90=j.visits.quantile(0.9),
-        pages_median=j.pages.quantile(0.5), pages_p90=j.pages.quantile(0.9),
-        seconds_median=j.seconds.quantile(0.5), seconds_p90=j.seconds.quantile(0.9),
+        visits_median=j.visits.quantile(0.5),
+        visits_p90=j.visits.quantile(0.9),
+        pages_median=j.pages.quantile(0.5),
+        pages_p90=j.pages.quantile(0.9),
+        seconds_median=j.seconds.quantile(0.5),
+        seconds_p90=j.seconds.quantile(0.9),
         days_to_purchase_median=days.quantile(0.5),
     )
 
@@ -160,38 +167,60 @@ def exits(s: Sources, query: JourneyQuery) -> ir.Table:
     bought = t.filter(t.visitor_id.notnull(), t.client_id.isin(payers))
     visits = t.filter(t.kind == "visit")
     visits = visits.mutate(dim_channel=visits.channel_id, dim_campaign=visits.campaign_id)
-    visits = Fact("visits", visits, "occurred_at").within(s, query.period,
-                                                          _visit_filters(query.filters))
+    visits = Fact("visits", visits, "occurred_at").within(
+        s, query.period, _visit_filters(query.filters)
+    )
     strangers = visits.filter(
         visits.client_id.isnull() | ~visits.client_id.isin(payers),
         visits.visitor_id.isnull() | ~visits.visitor_id.isin(bought.visitor_id),
     )
     pages = strangers.group_by("landing_page").aggregate(
-        visits=strangers.count(), bounces=_count_where(strangers.pages <= 1))
-    return pages.order_by([pages.bounces.desc(), pages.visits.desc(),
-                           pages.landing_page.asc()]).limit(TOP_EXITS)
+        visits=strangers.count(), bounces=_count_where(strangers.pages <= 1)
+    )
+    return pages.order_by(
+        [pages.bounces.desc(), pages.visits.desc(), pages.landing_page.asc()]
+    ).limit(TOP_EXITS)
 
 
 def presale(runner: Runner, query: JourneyQuery) -> tuple[list[dict[str, Any]], dict[str, int]]:
     s = runner.sources
     summary = runner.rows(presale_summary(s, query))[0]
     buyers = int(summary["buyers"])
-    channels = runner.rows(channel_touches(s, query))
-    names = labels(runner, Breakdown.CHANNEL, {r["key"] for r in channels if r["key"] is not None})
-    rows = [{"part": "summary", "figure": name, "value": _number(value)}
-            for name, value in summary.items()]
-    rows += [{"part": "channel", "key": r["key"],
-              "label": names.get(r["key"], "—") if r["key"] is not None else "no channel",
-              "buyers_touched": int(r["buyers_touched"]),
-              "share_pct": ratio(r["buyers_touched"], buyers, 100.0),
-              "first_touch": int(r["first_touch"]), "last_touch": int(r["last_touch"])}
-             for r in sorted(channels, key=lambda r: (-r["buyers_touched"],
-                                                      r["key"] is None, r["key"] or 0))]
-    rows += [{"part": "exit", "label": r["landing_page"], "visits": int(r["visits"]),
-              "bounces": int(r["bounces"]),
-              "bounce_rate_pct": ratio(r["bounces"], r["visits"], 100.0)}
-             for r in runner.rows(exits(s, query))]
+    rows = [
+        {"part": "summary", "figure": name, "value": _number(value)}
+        for name, value in summary.items()
+    ]
+    rows += _channel_rows(runner, runner.rows(channel_touches(s, query)), buyers)
+    rows += [_exit_row(found) for found in runner.rows(exits(s, query))]
     return rows, {"new_buyers": buyers}
+
+
+def _channel_rows(runner: Runner, found: list[dict[str, Any]], buyers: int) -> list[dict[str, Any]]:
+    """Channel rows, the channel that touched most buyers first."""
+    names = labels(runner, Breakdown.CHANNEL, {r["key"] for r in found if r["key"] is not None})
+    ordered = sorted(found, key=lambda r: (-r["buyers_touched"], r["key"] is None, r["key"] or 0))
+    return [
+        {
+            "part": "channel",
+            "key": r["key"],
+            "label": names.get(r["key"], "—") if r["key"] is not None else "no channel",
+            "buyers_touched": int(r["buyers_touched"]),
+            "share_pct": ratio(r["buyers_touched"], buyers, 100.0),
+            "first_touch": int(r["first_touch"]),
+            "last_touch": int(r["last_touch"]),
+        }
+        for r in ordered
+    ]
+
+
+def _exit_row(found: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "part": "exit",
+        "label": found["landing_page"],
+        "visits": int(found["visits"]),
+        "bounces": int(found["bounces"]),
+        "bounce_rate_pct": ratio(found["bounces"], found["visits"], 100.0),
+    }
 
 
 # --- post-sale -------------------------------------------------------------------------------
@@ -218,8 +247,9 @@ def feedback_after(s: Sources, buyers: ir.Table) -> ir.Table:
 def tickets_after(s: Sources, buyers: ir.Table) -> ir.Table:
     tickets = s["ticket"]
     t = _after_purchase(tickets.filter(~tickets.is_deleted), buyers)
-    return t.aggregate(tickets=t.count().cast("float64"),
-                       buyers_with_ticket=t.buyer.nunique().cast("float64"))
+    return t.aggregate(
+        tickets=t.count().cast("float64"), buyers_with_ticket=t.buyer.nunique().cast("float64")
+    )
 
 
 def referrals_after(s: Sources, buyers: ir.Table) -> ir.Table:
@@ -230,34 +260,39 @@ def referrals_after(s: Sources, buyers: ir.Table) -> ir.Table:
     """
     people = people_touchpoints(s)
     mine = people.join(buyers, people.person == buyers.buyer)
-    links = mine.filter(mine.visitor_id.notnull()).select(
-        link=mine.visitor_id, link_owner=mine.buyer, owner_bought_at=mine.purchase_at
-    ).distinct()
+    links = (
+        mine.filter(mine.visitor_id.notnull())
+        .select(link=mine.visitor_id, link_owner=mine.buyer, owner_bought_at=mine.purchase_at)
+        .distinct()
+    )
     t = s["touchpoint"]
     referred = t.filter(t.utm_medium.lower() == REFERRAL_MEDIUM, t.utm_source.notnull())
     j = referred.join(links, referred.utm_source == links.link)
-    j = j.filter(j.occurred_at >= j.owner_bought_at,
-                 j.visitor_id.isnull() | (j.visitor_id != j.link))
-    return j.aggregate(referrals=j.count().cast("float64"),
-                       referred_visitors=j.visitor_id.nunique().cast("float64"),
-                       referring_buyers=j.link_owner.nunique().cast("float64"))
+    j = j.filter(
+        j.occurred_at >= j.owner_bought_at, j.visitor_id.isnull() | (j.visitor_id != j.link)
+    )
+    return j.aggregate(
+        referrals=j.count().cast("float64"),
+        referred_visitors=j.visitor_id.nunique().cast("float64"),
+        referring_buyers=j.link_owner.nunique().cast("float64"),
+    )
 
 
 def repeat_buyers(s: Sources, query: JourneyQuery) -> ir.Table:
     """The registry's repeat purchase measures over the period (one row)."""
-    parts = {name: MEASURES[name].expression(s, query.period, None, query.filters)
-             for name in ("repeat_buyers", "buyers")}
+    parts = {
+        name: MEASURES[name].expression(s, query.period, None, query.filters)
+        for name in ("repeat_buyers", "buyers")
+    }
     repeat, buyers = parts["repeat_buyers"], parts["buyers"]
-    return repeat.select(repeat_buyers=repeat.value).cross_join(
-        buyers.select(buyers=buyers.value))
+    return repeat.select(repeat_buyers=repeat.value).cross_join(buyers.select(buyers=buyers.value))
 
 
 def postsale_summary(s: Sources, query: JourneyQuery) -> ir.Table:
     """Every post-sale aggregate in one row (single-row aggregates, cross joined)."""
     buyers = period_buyers(s, query)
     out = repeat_buyers(s, query)
-    for part in (feedback_after(s, buyers), tickets_after(s, buyers),
-                 referrals_after(s, buyers)):
+    for part in (feedback_after(s, buyers), tickets_after(s, buyers), referrals_after(s, buyers)):
         out = out.cross_join(part)
     return out
 
@@ -282,8 +317,10 @@ def postsale(runner: Runner, query: JourneyQuery) -> tuple[list[dict[str, Any]],
         "referring_buyers": got["referring_buyers"],
         "referring_share_pct": ratio(got["referring_buyers"], buyers, 100.0),
     }
-    rows = [{"part": "summary", "figure": name, "value": _number(value)}
-            for name, value in figures.items()]
+    rows = [
+        {"part": "summary", "figure": name, "value": _number(value)}
+        for name, value in figures.items()
+    ]
     return rows, {"buyers": int(buyers)}
 
 
@@ -298,8 +335,20 @@ def _number(value: Any) -> int | float | None:
 
 
 COLUMNS = {
-    Section.PRESALE: ("part", "figure", "value", "key", "label", "buyers_touched", "share_pct",
-                      "first_touch", "last_touch", "visits", "bounces", "bounce_rate_pct"),
+    Section.PRESALE: (
+        "part",
+        "figure",
+        "value",
+        "key",
+        "label",
+        "buyers_touched",
+        "share_pct",
+        "first_touch",
+        "last_touch",
+        "visits",
+        "bounces",
+        "bounce_rate_pct",
+    ),
     Section.POSTSALE: ("part", "figure", "value"),
 }
 
@@ -309,10 +358,15 @@ def run(runner: Runner, query: JourneyQuery) -> Result:
     rows, row_counts = (presale if query.section is Section.PRESALE else postsale)(runner, query)
     columns = COLUMNS[query.section]
     return Result(
-        report="journey", engine=runner.engine, columns=list(columns),
+        report="journey",
+        engine=runner.engine,
+        columns=list(columns),
         rows=[{column: row.get(column) for column in columns} for row in rows],
-        formula=FORMULAS[query.section], sql=runner.sql, seconds=runner.seconds,
-        row_counts=row_counts, query=query.model_dump(mode="json"),
+        formula=FORMULAS[query.section],
+        sql=runner.sql,
+        seconds=runner.seconds,
+        row_counts=row_counts,
+        query=query.model_dump(mode="json"),
     )
 
 
@@ -320,25 +374,25 @@ FORMULAS = {
     Section.PRESALE: {
         "buyers": "clients whose first revenue order ever is paid in the period",
         "touch": "a touchpoint of the buyer (any kind) from lookback_days before the first "
-                 "purchase up to it",
+        "purchase up to it",
         "share_pct": "buyers touched by the channel ÷ buyers × 100%",
         "first_touch / last_touch": "buyers whose earliest / latest touch was on the channel",
         "visits, pages, seconds": "per buyer with ≥ 1 visit in the window: visits, pages "
-                                  "viewed, seconds on site; median and 90th percentile",
+        "viewed, seconds on site; median and 90th percentile",
         "days_to_purchase_median": "median over touched buyers of (purchase − first touch) "
-                                   "in days; at most lookback_days",
+        "in days; at most lookback_days",
         "exit": "visits in the period by visitors never matched to a paying client, by landing "
-                "page; bounces = visits of ≤ 1 page; top 20 by bounces",
+        "page; bounces = visits of ≤ 1 page; top 20 by bounces",
     },
     Section.POSTSALE: {
         "buyers": "clients with a revenue order paid in the period",
         "csat, nps": "feedback created at or after the buyer's first revenue order of the "
-                     "period; " + METRICS["csat"].formula + "; " + METRICS["nps"].formula,
+        "period; " + METRICS["csat"].formula + "; " + METRICS["nps"].formula,
         "repeat_purchase_rate": METRICS["repeat_purchase_rate"].formula,
         "tickets_per_buyer": "tickets opened at or after that purchase ÷ buyers",
         "ticket_share_pct": "buyers with such a ticket ÷ buyers × 100%",
         "referrals": "touchpoints with utm_medium = 'referral' whose utm_source is a visitor "
-                     "id of the buyer, from another visitor, at or after the purchase",
+        "id of the buyer, from another visitor, at or after the purchase",
     },
 }
 

@@ -93,17 +93,22 @@ def run(runner: Runner, query: MetricsQuery) -> Result:
     )
 
 
+def _filled(metric: Metric, found: dict[str, float | None]) -> dict[str, float | None]:
+    """Measures with no fact for a key: counts and sums are 0, medians undefined."""
+    return {name: found.get(name, MEASURES[name].empty) for name in metric.measures}
+
+
 def _row(metric: Metric, key: Any, names: dict[int, str],
          values: dict[tuple[str, Any], dict[str, float | None]], days: dict[str, int],
          compare: bool) -> dict[str, Any]:
-    current = metric.value(values.get((CURRENT, key), {}), days[CURRENT])
+    current = metric.value(_filled(metric, values.get((CURRENT, key), {})), days[CURRENT])
     row: dict[str, Any] = {
         "key": key, "label": names.get(key, "—") if key is not None else "total",
         "metric": metric.slug, "unit": metric.unit.value, "value": current,
     }
     if compare:
-        previous = metric.value(values.get((PREVIOUS, key), {}), days[PREVIOUS])
-        year_ago = metric.value(values.get((YEAR_AGO, key), {}), days[YEAR_AGO])
+        previous = metric.value(_filled(metric, values.get((PREVIOUS, key), {})), days[PREVIOUS])
+        year_ago = metric.value(_filled(metric, values.get((YEAR_AGO, key), {})), days[YEAR_AGO])
         row.update(previous=previous, growth_pct=growth(current, previous),
                    year_ago=year_ago, yoy_pct=growth(current, year_ago))
     return row

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from voronka.web.api.v1 import (
     activities,
+    analytics,
     audit,
     auth,
     clients,
@@ -31,5 +32,6 @@ for module in (
     support,
     audit,
     transfer,
+    analytics,
 ):
     router.include_router(module.router)

@@ -1,0 +1,83 @@
+"""Reports over HTTP: the caller's record scope, role checks, query errors naming fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from voronka.db.session import unit_of_work
+from voronka.deal.models import Deal, DealStageChange
+from voronka.pipeline.models import Pipeline, Stage, StageKind
+
+MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
+
+
+def _deals(people, engine) -> None:  # type: ignore[no-untyped-def]
+    """C1 (M1) gets 2 leads in March, C2 (M2) 1, C3 (M3, other team) 3."""
+    at = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    with unit_of_work(engine) as session:
+        pipeline = Pipeline(workspace_id=1, name="P")
+        session.add(pipeline)
+        session.flush()
+        stage = Stage(workspace_id=1, pipeline_id=pipeline.id, name="new", position=0,
+                      kind=StageKind.OPEN)
+        session.add(stage)
+        session.flush()
+        for label, count in (("C1", 2), ("C2", 1), ("C3", 3)):
+            for _ in range(count):
+                deal = Deal(workspace_id=1, title="d", client_id=people.clients[label],
+                            pipeline_id=pipeline.id, stage_id=stage.id, amount=Decimal("1"),
+                            owner_id=None, stage_entered_at=at, created_at=at, updated_at=at)
+                session.add(deal)
+                session.flush()
+                session.add(DealStageChange(workspace_id=1, deal_id=deal.id,
+                                            to_stage_id=stage.id, changed_at=at))
+
+
+def _leads(api, **extra) -> tuple[int, float | None]:  # type: ignore[no-untyped-def]
+    query = {"period": MARCH, "metrics": ["leads"], "compare": False, **extra}
+    response = api.get("/api/v1/analytics/metrics", params={"q": json.dumps(query)})
+    return response.status_code, (response.json()["rows"][0]["value"]
+                                  if response.status_code == 200 else None)
+
+
+def test_each_role_sees_the_totals_of_its_scope(people, engine):
+    _deals(people, engine)
+    expected = {"X": 6, "H": 3, "H2": 3, "M1": 2, "M2": 1, "M3": 3, "K": 6, "A": 6}
+    assert {who: _leads(people.http(who))[1] for who in expected} == expected
+
+
+def test_spend_metrics_need_the_right_to_read_spend(people, engine):
+    response = people.http("M1").get("/api/v1/analytics/metrics", params={"q": json.dumps(
+        {"period": MARCH, "metrics": ["cpl"]})})
+    assert response.status_code == 403
+    ok = people.http("K").get("/api/v1/analytics/metrics", params={"q": json.dumps(
+        {"period": MARCH, "metrics": ["cpl"], "compare": False})})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["rows"][0]["value"] is None  # no spend, no leads → undefined
+
+
+def test_bad_queries_name_the_field(people):
+    api = people.http("X")
+    cases = [
+        ({"period": {"start": "2026-03-31", "end": "2026-03-01"}}, "period"),
+        ({"period": MARCH, "metrics": ["nonsense"]}, "metrics"),
+        ({"period": MARCH, "breakdown": "weather"}, "breakdown"),
+        ({"period": MARCH, "surprise": 1}, "surprise"),
+    ]
+    for query, field in cases:
+        response = api.get("/api/v1/analytics/metrics", params={"q": json.dumps(query)})
+        assert response.status_code == 422, (query, response.text)
+        assert any(d["field"].startswith(field) for d in response.json()["error"]["details"])
+    assert api.get("/api/v1/analytics/metrics", params={"q": "{oops"}).status_code == 400
+    assert api.get("/api/v1/analytics/nothing").status_code == 404
+
+
+def test_catalogue_and_registry(people):
+    api = people.http("A")
+    names = {r["name"] for r in api.get("/api/v1/analytics/reports").json()}
+    assert "metrics" in names
+    registry = {m["slug"]: m for m in api.get("/api/v1/analytics/metrics-registry").json()}
+    assert registry["cpl"]["formula"] == "ad spend ÷ leads"
+    assert registry["cpl"]["label_ru"] == "Стоимость лида (CPL)"
