@@ -31,3 +31,13 @@ def test_every_cli_command_is_documented():
     text = (DOCS / "cli.md").read_text()
     missing = [p for p in _command_paths(cli_main.app, "voronka") if f"`{p}" not in text]
     assert missing == []
+
+
+def test_every_metric_is_documented_with_its_formula():
+    from voronka.analytics.metrics.registry import METRICS
+
+    text = (DOCS / "analytics.md").read_text()
+    missing = [m.slug for m in METRICS.values()
+               if f"| `{m.slug}` | {m.label_en} | {m.label_ru} |" not in text
+               or m.formula not in text]
+    assert missing == []
