@@ -41,3 +41,13 @@ def test_every_metric_is_documented_with_its_formula():
                if f"| `{m.slug}` | {m.label_en} | {m.label_ru} |" not in text
                or m.formula not in text]
     assert missing == []
+
+
+def test_every_endpoint_is_listed_in_the_api_doc():
+    from voronka.web.app import create_app
+
+    text = (DOCS / "api.md").read_text()
+    spec = create_app().openapi()
+    missing = [f"{method.upper()} {path}" for path, ops in spec["paths"].items()
+               for method in ops if f"| {method.upper()} | `{path}` |" not in text]
+    assert missing == [], "regenerate the table at the end of docs/api.md"
