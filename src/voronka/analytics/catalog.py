@@ -35,9 +35,9 @@ class Report:
 
 def reports() -> dict[str, Report]:
     """Every report, by name."""
-    from voronka.analytics.reports import metrics
+    from voronka.analytics.reports import calls, metrics, scorecard
 
-    found = [metrics.REPORT]
+    found = [metrics.REPORT, scorecard.REPORT, calls.REPORT]
     return {report.name: report for report in found}
 
 

@@ -131,7 +131,7 @@ def _responded_leads(s: Sources) -> Fact:
     d, a = facts.deals(s), s["activity"]
     outbound = a.filter(
         ~a.is_deleted, a.client_id.notnull(),
-        (a.direction == "outbound") | a.kind.isin(("email", "message", "meeting")),
+        (a.direction == "outbound") | (a.kind == "meeting"),  # an inbound e-mail is no reply
     ).select(contact_client=a.client_id, contact_at=a.occurred_at)
     j = d.join(outbound, (d.client_id == outbound.contact_client)
                & (outbound.contact_at >= d.created_at))

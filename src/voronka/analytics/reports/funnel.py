@@ -26,7 +26,6 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -54,7 +53,6 @@ MAX_DROPPED = 1000
 DEAL_BREAKDOWNS = (Breakdown.CHANNEL, Breakdown.CAMPAIGN, Breakdown.MANAGER, Breakdown.PIPELINE)
 _TRUNCATE_UNIT = {Grain.DAY: "D", Grain.WEEK: "W", Grain.MONTH: "M", Grain.QUARTER: "Q",
                   Grain.YEAR: "Y"}
-_CARRIED = ("deal_id", "client_id", "key", "cohort", "start_at", "window_end")
 
 COLUMNS = ["key", "label", "cohort", "step", "stage_id", "stage_name", "entered",
            "conversion_from_previous_pct", "conversion_overall_pct", "dropped",
@@ -158,24 +156,30 @@ def _pipeline_steps(stages: list[dict[str, Any]], pipeline_id: int | None) -> li
             for n, s in enumerate(chosen[:MAX_STEPS], start=1)]
 
 
-def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[ir.Table]:
-    """One table per step: the deals that reached it, when, and their group.
+def funnel_deals(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> ir.Table:
+    """One row per deal entering the funnel: when it reached each step, and its group.
 
-    Columns: ``deal_id, client_id, key, cohort, start_at, window_end`` (carried from step 1),
-    ``prev_at`` (reached the previous step), ``at`` (reached this step) and ``next_at`` (the
-    deal's next stage change after ``at``, NULL while it is still there).
+    Columns: ``deal_id, client_id, key, cohort, window_end``; for each step *k*
+    ``at_k`` (when the deal reached it, NULL if it did not) and ``next_k`` (the deal's next
+    stage change after ``at_k``, NULL while it stays); with ``strict_order`` also
+    ``later_k``. Each step is one left join to the changes into its stage, so the table is
+    computed once, left to right, whatever the engine does with repeated subqueries.
     """
     entrants = _entrants(s, query, stage_ids[0])
     history = _history_with_next_change(s, entrants)
-    carried = list(_CARRIED)
     if query.strict_order:
         entrants = _with_later_entries(entrants, history, stage_ids)
-        carried += [f"later_{k}" for k in range(1, len(stage_ids))]
-    levels = [_first_level(entrants, history, stage_ids[0], carried)]
+    into = history.filter(history.to_stage_id == stage_ids[0])
+    wide = _reach(entrants, into, 1, [entrants.deal_id == into.change_deal,
+                                      into.change_at == entrants.entered_at])
     for number, stage_id in enumerate(stage_ids[1:], start=2):
-        condition = _in_strict_order(number, len(stage_ids)) if query.strict_order else None
-        levels.append(_next_level(levels[-1], history, stage_id, carried, condition))
-    return levels
+        into = history.filter(history.to_stage_id == stage_id)
+        predicates = [wide.deal_id == into.change_deal,
+                      into.change_at >= wide[f"at_{number - 1}"], into.change_at <= wide.window_end]
+        if query.strict_order:
+            predicates.append(_in_strict_order(wide, into, number, len(stage_ids)))
+        wide = _reach(wide, into, number, predicates)
+    return wide.drop("entered_at")
 
 
 def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
@@ -218,78 +222,65 @@ def _with_later_entries(entrants: ir.Table, history: ir.Table, stage_ids: list[i
     return joined.drop("later_deal")
 
 
-Condition = Callable[[ir.Table, ir.Table], ir.BooleanValue]
-
-
-def _in_strict_order(number: int, steps: int) -> Condition:
-    """No later listed stage entered before the previous step or before this one."""
-    def condition(previous: ir.Table, candidate: ir.Table) -> ir.BooleanValue:
-        ok = _not_before(previous[f"later_{number - 1}"], previous.at)
-        if number < steps:
-            ok = ok & _not_before(previous[f"later_{number}"], candidate.change_at)
-        return ok
-    return condition
+def _in_strict_order(wide: ir.Table, into: ir.Table, number: int,
+                     steps: int) -> ir.BooleanValue:
+    """No later listed stage entered before the previous step, nor before this one."""
+    ok = _not_before(wide[f"later_{number - 1}"], wide[f"at_{number - 1}"])
+    if number < steps:
+        ok = ok & _not_before(wide[f"later_{number}"], into.change_at)
+    return ok
 
 
 def _not_before(moment: ir.TimestampValue, bound: ir.TimestampValue) -> ir.BooleanValue:
     return moment.isnull() | (moment >= bound)
 
 
-def _first_level(entrants: ir.Table, history: ir.Table, stage_id: int,
-                 carried: list[str]) -> ir.Table:
-    into = history.filter(history.to_stage_id == stage_id)
-    joined = entrants.mutate(start_at=entrants.entered_at).join(
-        into, entrants.deal_id == into.change_deal)
-    first = _earliest(joined, carried)
-    return first.select(*carried, prev_at=ibis.null("timestamp"), at=first.reached_at,
-                        next_at=first.next_at)
-
-
-def _next_level(previous: ir.Table, history: ir.Table, stage_id: int, carried: list[str],
-                condition: Condition | None) -> ir.Table:
-    """The deals of ``previous`` that then changed into ``stage_id`` within the window."""
-    into = history.filter(history.to_stage_id == stage_id)
-    predicates = [previous.deal_id == into.change_deal, into.change_at >= previous.at,
-                  into.change_at <= previous.window_end]
-    if condition is not None:
-        predicates.append(condition(previous, into))
-    joined = previous.join(into, predicates)
-    first = _earliest(joined, [*carried, "at"])
-    return first.select(*carried, prev_at=first.at, at=first.reached_at, next_at=first.next_at)
-
-
-def _earliest(joined: ir.Table, carried: list[str]) -> ir.Table:
-    """Per deal, the earliest matching change as this step's entry, and the change after it.
+def _reach(wide: ir.Table, into: ir.Table, number: int,
+           predicates: list[ir.BooleanValue]) -> ir.Table:
+    """Add ``at_<number>``, ``next_<number>``: the earliest change of ``into`` that matches.
 
     Along a deal's history ordered by (time, id) the next change's time never decreases, so
     the earliest matching change also has the smallest (non-NULL) next-change time: two
-    minimums give the entry without ranking the changes.
+    minimums give the entry and the change after it without ranking the changes.
     """
-    return joined.group_by(*carried).aggregate(
-        reached_at=joined.change_at.min(), next_at=joined.change_next_at.min())
+    joined = wide.left_join(into, predicates)
+    return joined.group_by(*wide.columns).aggregate(**{
+        f"at_{number}": joined.change_at.min(), f"next_{number}": joined.change_next_at.min(),
+    })
 
 
 def _hours(since: ir.TimestampValue, until: ir.TimestampValue) -> ir.FloatingValue:
     return (until.epoch_seconds() - since.epoch_seconds()).cast("float64") / 3600.0
 
 
-def step_aggregates(levels: list[ir.Table]) -> ir.Table:
-    """Deals and time quantiles per (key, cohort, step): the levels stacked and grouped."""
-    stacked = ibis.union(*[
-        level.select(
-            "key", "cohort", step=ibis.literal(number, "int64"),
-            from_previous=_hours(level.prev_at, level.at),
-            from_start=_hours(level.start_at, level.at),
-            in_stage=_hours(level.at, level.next_at),
-        )
-        for number, level in enumerate(levels, start=1)
-    ])
-    return stacked.group_by("key", "cohort", "step").aggregate(
-        entered=stacked.count().cast("int64"),
-        median_hours_from_previous=stacked.from_previous.quantile(0.5),
-        p90_hours_from_previous=stacked.from_previous.quantile(0.9),
-        median_hours_from_start=stacked.from_start.quantile(0.5),
-        median_hours_in_stage=stacked.in_stage.quantile(0.5),
+def _pick(step: ir.IntegerValue, columns: list[ir.TimestampValue]) -> ir.TimestampValue:
+    """The column of the row's step (``columns[0]`` for step 1)."""
+    return ibis.cases(*[(step == number, column)
+                        for number, column in enumerate(columns, start=1)])
+
+
+def step_aggregates(deals: ir.Table, steps: int) -> ir.Table:
+    """Deals and time quantiles per (key, cohort, step).
+
+    The wide table is unpivoted by a cross join with the step numbers (rather than a union
+    of one select per step, which Spark would evaluate once per step).
+    """
+    numbers = ibis.memtable({"step": list(range(1, steps + 1))}, schema={"step": "int64"})
+    rows = deals.cross_join(numbers)
+    at = _pick(rows.step, [rows[f"at_{k}"] for k in range(1, steps + 1)])
+    previous = _pick(rows.step, [ibis.null("timestamp")]
+                     + [rows[f"at_{k}"] for k in range(1, steps)])
+    following = _pick(rows.step, [rows[f"next_{k}"] for k in range(1, steps + 1)])
+    long = rows.select("key", "cohort", "step", from_previous=_hours(previous, at),
+                       from_start=_hours(rows.at_1, at), in_stage=_hours(at, following),
+                       reached=at.notnull())
+    long = long.filter(long.reached)
+    return long.group_by("key", "cohort", "step").aggregate(
+        entered=long.count().cast("int64"),
+        median_hours_from_previous=long.from_previous.quantile(0.5),
+        p90_hours_from_previous=long.from_previous.quantile(0.9),
+        median_hours_from_start=long.from_start.quantile(0.5),
+        median_hours_in_stage=long.in_stage.quantile(0.5),
     )
 
 
@@ -310,8 +301,8 @@ def run(runner: Runner, query: FunnelQuery) -> Result:
         every group lists every step (0 deals where none reached it).
     """
     steps = resolve_steps(runner, query)
-    levels = funnel_levels(runner.sources, query, [step.stage_id for step in steps])
-    found = runner.rows(step_aggregates(levels))
+    deals = funnel_deals(runner.sources, query, [step.stage_id for step in steps])
+    found = runner.rows(step_aggregates(deals, len(steps)))
     groups = _groups(found, query)
     names = labels(runner, query.breakdown, {k for k, _ in groups if k is not None}) \
         if query.breakdown else {}
@@ -381,14 +372,14 @@ def dropped_at(runner: Runner, query: FunnelQuery, step: int, key: int | None = 
     """
     steps = resolve_steps(runner, query)
     _check_drilldown(query, len(steps), step, key, cohort, limit)
-    levels = funnel_levels(runner.sources, query, [s.stage_id for s in steps])
-    reached, converted = levels[step - 2], levels[step - 1]
-    dropped = reached.filter(~reached.deal_id.isin(converted.deal_id))
+    deals = funnel_deals(runner.sources, query, [s.stage_id for s in steps])
+    dropped = deals.filter(deals[f"at_{step - 1}"].notnull(), deals[f"at_{step}"].isnull())
     if key is not None:
         dropped = dropped.filter(dropped.key == key)
     if cohort is not None:
         dropped = dropped.filter(dropped.cohort == ibis.date(cohort))
-    listed = dropped.select("deal_id", "client_id", "key", "cohort", reached_previous_at="at")
+    listed = dropped.select("deal_id", "client_id", "key", "cohort",
+                            reached_previous_at=f"at_{step - 1}")
     rows = runner.rows(listed.order_by(["reached_previous_at", "deal_id"]).limit(limit))
     for row in rows:
         row["cohort"] = _day(row["cohort"])
