@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, text
 
+from tests.conftest import PG_ADMIN_DSN, ensure_postgres
 from voronka.client.contact import normalize_contact
 from voronka.client.models import Client, ClientKind, ContactKind
 from voronka.db import migrate
@@ -25,7 +26,6 @@ from voronka.db.session import make_engine, session_factory
 from voronka.demo import DemoParams, DemoSummary, generate
 from voronka.demo.timeline import DEFAULT_END
 
-PG_ADMIN_DSN = os.environ.get("VORONKA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PHONE = re.compile(r"^\+\d{11,15}$")
 PARAMS = DemoParams()
 #: Deals created this long before the end have all closed (cycles are capped).
@@ -100,76 +100,42 @@ def test_sqlite_schema_is_unchanged_by_the_load(
         fresh.dispose()
 
 
-def check_consistency(conn: Connection) -> None:
-    """Assert the invariants every generated store keeps, on any engine."""
-    assert _deals_disagreeing_with_history(conn) == 0
-    assert (
-        _scalar(
-            conn,
-            "SELECT count(*) FROM deal_stage_change c JOIN deal d ON d.id = c.deal_id "
-            "WHERE c.from_stage_id IS NULL AND c.changed_at != d.created_at",
-        )
-        == 0
-    )
-    assert (
-        _scalar(
-            conn,
-            "SELECT count(*) FROM deal d JOIN stage s ON s.id = d.stage_id "
-            "WHERE s.kind != d.status "
-            "OR (d.status = 'open') != (d.closed_at IS NULL)",
-        )
-        == 0
-    )
-    assert _scalar(conn, "SELECT count(*) FROM deal WHERE status = 'won'") > 0
-    assert (
-        _scalar(
-            conn,
-            "SELECT count(*) FROM sales_order o WHERE o.total_minor != "
-            "(SELECT sum(l.quantity * l.unit_price_minor) FROM order_line l "
-            "WHERE l.order_id = o.id)",
-        )
-        == 0
-    )
-    assert (
-        _scalar(
-            conn,
-            "SELECT count(*) FROM sales_order WHERE (paid_at IS NULL) != "
-            "(status IN ('new', 'confirmed', 'cancelled'))",
-        )
-        == 0
-    )
-    assert (
-        _scalar(
-            conn,
-            "SELECT count(*) FROM activity WHERE kind = 'call' AND (queued_at "
-            "IS NULL OR ended_at IS NULL OR (call_status = 'answered') != "
-            "(answered_at IS NOT NULL))",
-        )
-        == 0
-    )
-    phones = (
-        conn.execute(
-            text(
-                "SELECT value FROM contact_point WHERE kind = 'phone' UNION ALL "
-                "SELECT number FROM tracking_number UNION ALL "
-                "SELECT from_number FROM activity WHERE kind = 'call' UNION ALL "
-                "SELECT to_number FROM activity WHERE kind = 'call'"
-            )
-        )
-        .scalars()
-        .all()
-    )
-    assert phones and all(PHONE.match(phone) for phone in phones)
-
-
-def _deals_disagreeing_with_history(conn: Connection) -> int:
-    return _scalar(
-        conn,
-        """
+#: Queries that count rows breaking an invariant: each must find none.
+BROKEN = {
+    "deal disagrees with its last stage change": """
         SELECT count(*) FROM deal d JOIN deal_stage_change c ON c.deal_id = d.id
         WHERE c.id = (SELECT max(id) FROM deal_stage_change WHERE deal_id = d.id)
           AND (c.to_stage_id != d.stage_id OR c.changed_at != d.stage_entered_at)""",
-    )
+    "first stage change is not the creation": """
+        SELECT count(*) FROM deal_stage_change c JOIN deal d ON d.id = c.deal_id
+        WHERE c.from_stage_id IS NULL AND c.changed_at != d.created_at""",
+    "status or closed_at disagrees with the stage": """
+        SELECT count(*) FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE s.kind != d.status OR (d.status = 'open') != (d.closed_at IS NULL)""",
+    "order total is not the sum of its lines": """
+        SELECT count(*) FROM sales_order o WHERE o.total_minor != (SELECT
+        sum(l.quantity * l.unit_price_minor) FROM order_line l WHERE l.order_id = o.id)""",
+    "paid_at disagrees with the status": """
+        SELECT count(*) FROM sales_order
+        WHERE (paid_at IS NULL) != (status IN ('new', 'confirmed', 'cancelled'))""",
+    "call timing is incomplete": """
+        SELECT count(*) FROM activity WHERE kind = 'call' AND (queued_at IS NULL
+        OR ended_at IS NULL OR (call_status = 'answered') != (answered_at IS NOT NULL))""",
+}
+PHONES = """
+    SELECT value FROM contact_point WHERE kind = 'phone' UNION ALL
+    SELECT number FROM tracking_number UNION ALL
+    SELECT from_number FROM activity WHERE kind = 'call' UNION ALL
+    SELECT to_number FROM activity WHERE kind = 'call'"""
+
+
+def check_consistency(conn: Connection) -> None:
+    """Assert the invariants every generated store keeps, on any engine."""
+    broken = {name: _scalar(conn, sql) for name, sql in BROKEN.items()}
+    assert broken == dict.fromkeys(BROKEN, 0)
+    assert _scalar(conn, "SELECT count(*) FROM deal WHERE status = 'won'") > 0
+    phones = conn.execute(text(PHONES)).scalars().all()
+    assert phones and all(PHONE.match(phone) for phone in phones)
 
 
 def _scalar(conn: Connection, sql: str, **params: object) -> int:
@@ -279,12 +245,10 @@ def _admin(sql: str) -> None:
 @pytest.fixture(scope="module")
 def pg_engine() -> Iterator[Engine]:
     """A PostgreSQL database made for this module, migrated; dropped at the end."""
+    ensure_postgres()
     name = f"voronka_demo_test_{os.getpid()}"
-    try:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     engine = make_engine(f"{base}/{name}")
     try:

@@ -280,7 +280,7 @@ class DemoParams:
     #: Probability that an order also holds one random extra product (the noise around pairs).
     extra_item_probability: float = 0.25
     #: Spread (sigma of the logarithm) of an order's main product price around its value.
-    basket_price_jitter: float = 0.15
+    basket_price_jitter: float = 0.08
     repeat_purchase: RepeatPurchaseSpec = field(default_factory=RepeatPurchaseSpec)
     spend: SpendSpec = field(default_factory=SpendSpec)
     #: Orders cancelled before payment, per paying client (extra to the BG/NBD orders).
