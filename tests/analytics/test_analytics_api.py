@@ -48,10 +48,11 @@ def test_each_role_sees_the_totals_of_its_scope(people, engine):
     assert {who: _leads(people.http(who))[1] for who in expected} == expected
 
 
-def test_spend_metrics_need_the_right_to_read_spend(people, engine):
-    response = people.http("M1").get("/api/v1/analytics/metrics", params={"q": json.dumps(
-        {"period": MARCH, "metrics": ["cpl"]})})
-    assert response.status_code == 403
+def test_spend_metrics_need_the_right_to_read_spend_and_company_scope(people, engine):
+    for who in ("M1", "H"):  # managers may not read spend; a head's scope is one team
+        response = people.http(who).get("/api/v1/analytics/metrics", params={"q": json.dumps(
+            {"period": MARCH, "metrics": ["cpl"]})})
+        assert response.status_code == 403, who
     ok = people.http("K").get("/api/v1/analytics/metrics", params={"q": json.dumps(
         {"period": MARCH, "metrics": ["cpl"], "compare": False})})
     assert ok.status_code == 200, ok.text

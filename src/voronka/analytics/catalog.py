@@ -35,9 +35,9 @@ class Report:
 
 def reports() -> dict[str, Report]:
     """Every report, by name."""
-    from voronka.analytics.reports import calls, metrics, scorecard
+    from voronka.analytics.reports import calls, clients, cohorts, metrics, scorecard
 
-    found = [metrics.REPORT, scorecard.REPORT, calls.REPORT]
+    found = [metrics.REPORT, scorecard.REPORT, calls.REPORT, clients.REPORT, cohorts.REPORT]
     return {report.name: report for report in found}
 
 

@@ -13,8 +13,9 @@ from voronka.access.policy import Action, require
 from voronka.analytics import catalog, engine
 from voronka.analytics.metrics.registry import METRICS
 from voronka.analytics.result import Result
+from voronka.analytics.runner import Runner
 from voronka.config import Settings
-from voronka.errors import BadRequest, ErrorDetail, InvalidInput
+from voronka.errors import BadRequest, ErrorDetail, Forbidden, InvalidInput
 
 #: Resources whose figures are company-wide, not per client: a report using them needs READ.
 COMPANY_WIDE = frozenset({"ad_spend"})
@@ -49,9 +50,15 @@ def run(session: Session, actor: Actor, name: str, raw_query: str | dict[str, An
     """Run report ``name`` with the actor's record scope."""
     report = catalog.get(name)
     query = parse_query(report, raw_query)
-    for resource in sorted(needed_resources(report, query) & COMPANY_WIDE):
+    company_wide = sorted(needed_resources(report, query) & COMPANY_WIDE)
+    for resource in company_wide:
         require(actor, resource, Action.READ)
-    runner = engine.runner_for(session, actor, settings)
+    scope = engine.record_scope(session, actor)
+    if company_wide and not scope.is_everything:
+        # spend is company-wide: dividing it by one team's clients would mislead
+        raise Forbidden("figures built on ad spend (CPL, CAC, ROMI…) need company-wide scope; "
+                        "ask for them without spend or as an administrator or marketer")
+    runner = Runner(engine.open_sources(engine.store_url(session), settings).scoped(scope))
     try:
         return report.run(runner, query)
     finally:

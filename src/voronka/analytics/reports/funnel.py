@@ -244,7 +244,8 @@ def _reach(wide: ir.Table, into: ir.Table, number: int,
     minimums give the entry and the change after it without ranking the changes.
     """
     joined = wide.left_join(into, predicates)
-    return joined.group_by(*wide.columns).aggregate(**{
+    carried = {name: joined[name].min() for name in wide.columns if name != "deal_id"}
+    return joined.group_by("deal_id").aggregate(**carried, **{
         f"at_{number}": joined.change_at.min(), f"next_{number}": joined.change_next_at.min(),
     })
 
