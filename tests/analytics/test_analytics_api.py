@@ -82,3 +82,20 @@ def test_catalogue_and_registry(people):
     registry = {m["slug"]: m for m in api.get("/api/v1/analytics/metrics-registry").json()}
     assert registry["cpl"]["formula"] == "ad spend ÷ leads"
     assert registry["cpl"]["label_ru"] == "Стоимость лида (CPL)"
+
+
+def test_drilldown_lists_the_records_behind_a_figure_within_scope(people, engine):
+    _deals(people, engine)
+    query = {"period": MARCH, "measure": "leads"}
+    as_m1 = people.http("M1").get("/api/v1/analytics/drilldown", params={"q": json.dumps(query)})
+    assert as_m1.status_code == 200, as_m1.text
+    ids = [row["id"] for row in as_m1.json()["rows"]]
+    assert len(ids) == 2 and {row["entity"] for row in as_m1.json()["rows"]} == {"deal"}
+    for deal_id in ids:
+        assert people.http("M1").get(f"/api/v1/deals/{deal_id}").status_code == 200
+    assert len(people.http("X").get("/api/v1/analytics/drilldown",
+                                     params={"q": json.dumps(query)}).json()["rows"]) == 6
+    for who in ("K", "A"):  # aggregates yes, the records behind them no
+        denied = people.http(who).get("/api/v1/analytics/drilldown",
+                                      params={"q": json.dumps(query)})
+        assert denied.status_code == 403

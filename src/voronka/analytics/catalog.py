@@ -35,15 +35,35 @@ class Report:
 
 def reports() -> dict[str, Report]:
     """Every report, by name."""
-    from voronka.analytics.reports import calls, clients, cohorts, metrics, scorecard
+    from voronka.analytics.reports import (
+        calls,
+        campaigns,
+        clients,
+        cohorts,
+        dynamics,
+        journey,
+        metrics,
+        scorecard,
+    )
 
-    found = [metrics.REPORT, scorecard.REPORT, calls.REPORT, clients.REPORT, cohorts.REPORT]
+    found = [
+        metrics.REPORT,
+        dynamics.REPORT,
+        scorecard.REPORT,
+        calls.REPORT,
+        clients.REPORT,
+        cohorts.REPORT,
+        campaigns.REPORT,
+        journey.REPORT,
+    ]
     return {report.name: report for report in found}
 
 
 def get(name: str) -> Report:
     report = reports().get(name)
     if report is None:
-        raise NotFound(f"no report {name!r}; reports: {', '.join(sorted(reports()))}",
-                       [ErrorDetail("unknown report", field="report", value=name[:64])])
+        raise NotFound(
+            f"no report {name!r}; reports: {', '.join(sorted(reports()))}",
+            [ErrorDetail("unknown report", field="report", value=name[:64])],
+        )
     return report

@@ -41,7 +41,7 @@ class Fact:
             t = t.filter(t[self.at] >= ibis.date(period.start), t[self.at] <= ibis.date(period.end))
         else:
             local = sources.local(t[self.at])
-            t = t.filter(local >= _midnight(period.start), local < _midnight(period.end_exclusive))
+            t = t.filter(local >= midnight(period.start), local < midnight(period.end_exclusive))
         for dimension, ids in filters.by_dimension().items():
             if dimension not in self.dimensions:
                 raise InvalidInput(
@@ -52,7 +52,8 @@ class Fact:
         return t
 
 
-def _midnight(day: date) -> ir.TimestampScalar:
+def midnight(day: date) -> ir.TimestampScalar:
+    """Local midnight starting ``day``, as a timestamp literal."""
     return ibis.timestamp(datetime.combine(day, time.min))
 
 

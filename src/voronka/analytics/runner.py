@@ -11,6 +11,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from voronka.analytics.sources import EngineKind, Sources
 
@@ -20,7 +21,7 @@ _DIALECTS = {EngineKind.DUCKDB: "duckdb", EngineKind.POSTGRES: "postgres",
 
 def _plain(value: Any) -> Any:
     """Python scalars for JSON: numpy/pandas values, NaN → None, timestamps → datetime."""
-    if value is None:
+    if value is None or value is pd.NaT:  # a NULL date or timestamp comes back as NaT
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()

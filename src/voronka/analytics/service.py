@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, require
-from voronka.analytics import catalog, engine
+from voronka.analytics import catalog, drilldown, engine
 from voronka.analytics.metrics.registry import METRICS
 from voronka.analytics.result import Result
 from voronka.analytics.runner import Runner
+from voronka.audit import service as audit
 from voronka.config import Settings
+from voronka.db.session import unit_of_work
 from voronka.errors import BadRequest, ErrorDetail, Forbidden, InvalidInput
 
 #: Resources whose figures are company-wide, not per client: a report using them needs READ.
@@ -27,15 +29,18 @@ def parse_query(report: catalog.Report, raw: str | dict[str, Any]) -> BaseModel:
         try:
             raw = json.loads(raw) if raw.strip() else {}
         except json.JSONDecodeError as exc:
-            raise BadRequest(f"q is not valid JSON: {exc.msg}",
-                             [ErrorDetail(exc.msg, field="q")]) from exc
+            raise BadRequest(
+                f"q is not valid JSON: {exc.msg}", [ErrorDetail(exc.msg, field="q")]
+            ) from exc
     if not isinstance(raw, dict):
         raise BadRequest("q must be a JSON object", [ErrorDetail("not an object", field="q")])
     try:
         return report.query.model_validate(raw)
     except ValidationError as exc:
-        details = [ErrorDetail(str(e["msg"]), field=".".join(str(p) for p in e["loc"]))
-                   for e in exc.errors()]
+        details = [
+            ErrorDetail(str(e["msg"]), field=".".join(str(p) for p in e["loc"]))
+            for e in exc.errors()
+        ]
         fields = ", ".join(sorted({d.field or "" for d in details}))
         raise InvalidInput(f"invalid report query: {fields}", details) from exc
 
@@ -45,19 +50,63 @@ def needed_resources(report: catalog.Report, query: BaseModel) -> set[str]:
     return set(report.resources).union(*(METRICS[m].resources for m in metrics if m in METRICS))
 
 
-def run(session: Session, actor: Actor, name: str, raw_query: str | dict[str, Any],
-        settings: Settings | None = None) -> Result:
+def drill(
+    session: Session,
+    actor: Actor,
+    raw_query: str | dict[str, Any],
+    settings: Settings | None = None,
+) -> Result:
+    """List the records behind a figure; needs READ on those records (and their scope)."""
+    report = catalog.Report(
+        "drilldown", "Drill-down", "Детализация", drilldown.DrilldownQuery, drilldown.run, ()
+    )  # type: ignore[arg-type]
+    query = parse_query(report, raw_query)
+    require(actor, drilldown.resource_of(query.measure), Action.READ)  # type: ignore[attr-defined]
+    result = _run_scoped(session, actor, report, query, settings)
+    # Its own short transaction: the request's read transaction predates the snapshot
+    # refresh, and SQLite refuses to turn such a stale reader into a writer.
+    with unit_of_work(session.get_bind().engine) as audit_session:
+        audit.record(
+            audit_session,
+            actor,
+            action="list",
+            entity=result.rows[0]["entity"] if result.rows else "report",
+            row_count=len(result.rows),
+            detail={"view": "drilldown", "measure": query.measure},  # type: ignore[attr-defined]
+        )
+    return result
+
+
+def run(
+    session: Session,
+    actor: Actor,
+    name: str,
+    raw_query: str | dict[str, Any],
+    settings: Settings | None = None,
+) -> Result:
     """Run report ``name`` with the actor's record scope."""
     report = catalog.get(name)
     query = parse_query(report, raw_query)
     company_wide = sorted(needed_resources(report, query) & COMPANY_WIDE)
     for resource in company_wide:
         require(actor, resource, Action.READ)
-    scope = engine.record_scope(session, actor)
-    if company_wide and not scope.is_everything:
+    if company_wide and not engine.record_scope(session, actor).is_everything:
         # spend is company-wide: dividing it by one team's clients would mislead
-        raise Forbidden("figures built on ad spend (CPL, CAC, ROMI…) need company-wide scope; "
-                        "ask for them without spend or as an administrator or marketer")
+        raise Forbidden(
+            "figures built on ad spend (CPL, CAC, ROMI…) need company-wide scope; "
+            "ask for them without spend or as an administrator or marketer"
+        )
+    return _run_scoped(session, actor, report, query, settings)
+
+
+def _run_scoped(
+    session: Session,
+    actor: Actor,
+    report: catalog.Report,
+    query: BaseModel,
+    settings: Settings | None,
+) -> Result:
+    scope = engine.record_scope(session, actor)
     runner = Runner(engine.open_sources(engine.store_url(session), settings).scoped(scope))
     try:
         return report.run(runner, query)

@@ -66,7 +66,7 @@ def _sum(column: ir.NumericColumn) -> ir.NumericScalar:
     return ibis.coalesce(column.sum(), 0)
 
 
-def _count_where(condition: ir.BooleanColumn) -> ir.IntegerScalar:
+def count_where(condition: ir.BooleanColumn) -> ir.IntegerScalar:
     """How many rows meet ``condition`` (portable: PostgreSQL cannot cast boolean to int)."""
     return _sum(condition.ifelse(1, 0))
 
@@ -161,7 +161,7 @@ class RepeatBuyers(Measure):
         key = rows[DIM[breakdown]].cast("int64") if breakdown else ibis.null("int64")
         per_client = rows.group_by(key=key, client=rows.client_id).aggregate(n=rows.count())
         counted = per_client.group_by("key").aggregate(
-            value=_count_where(per_client.n >= 2).cast("float64"),
+            value=count_where(per_client.n >= 2).cast("float64"),
             rows=per_client.n.sum().cast("int64"),
         )
         if breakdown is None:  # no orders at all must still give one row with 0
@@ -209,9 +209,9 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             "median days from lead to win", None),
     Measure("csat_sum", _feedback_fact("csat"), lambda t: _sum(t.score), "sum of CSAT scores"),
     Measure("csat_count", _feedback_fact("csat"), lambda t: t.count(), "CSAT answers"),
-    Measure("nps_promoters", _feedback_fact("nps"), lambda t: _count_where(t.score >= 9),
+    Measure("nps_promoters", _feedback_fact("nps"), lambda t: count_where(t.score >= 9),
             "NPS answers 9–10"),
-    Measure("nps_detractors", _feedback_fact("nps"), lambda t: _count_where(t.score <= 6),
+    Measure("nps_detractors", _feedback_fact("nps"), lambda t: count_where(t.score <= 6),
             "NPS answers 0–6"),
     Measure("nps_count", _feedback_fact("nps"), lambda t: t.count(), "NPS answers"),
 )}

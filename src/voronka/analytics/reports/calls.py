@@ -27,6 +27,7 @@ from pydantic import Field
 from voronka.analytics import erlang, facts
 from voronka.analytics.catalog import Report
 from voronka.analytics.facts import Fact
+from voronka.analytics.metrics.measures import count_where
 from voronka.analytics.metrics.registry import ratio
 from voronka.analytics.query import Filters, Period, Strict
 from voronka.analytics.result import Result
@@ -100,17 +101,13 @@ def flagged_inbound(sources: Sources, query: CallsQuery) -> ir.Table:
     return j.mutate(not_called_back=j.is_missed & j.called_back_id.isnull())
 
 
-def _count_where(condition: ir.BooleanColumn) -> ir.IntegerScalar:
-    return ibis.coalesce(condition.ifelse(1, 0).sum(), 0).cast("int64")
-
-
 def _cell_aggregates(t: ir.Table) -> dict[str, ir.Scalar]:
     answered = t.is_answered
     return {
         "inbound_calls": t.count().cast("int64"),
-        "missed_calls": _count_where(t.is_missed),
-        "not_called_back": _count_where(t.not_called_back),
-        "answered_calls": _count_where(answered),
+        "missed_calls": count_where(t.is_missed),
+        "not_called_back": count_where(t.not_called_back),
+        "answered_calls": count_where(answered),
         "talk_seconds_sum": ibis.coalesce(t.talk_seconds.sum(where=answered), 0).cast("int64"),
         "talked_calls": t.talk_seconds.count(where=answered).cast("int64"),
         "median_wait_seconds": t.wait_seconds.quantile(0.5, where=answered).cast("float64"),

@@ -19,7 +19,7 @@ from voronka.analytics import facts
 from voronka.analytics.catalog import Report
 from voronka.analytics.facts import Fact
 from voronka.analytics.labels import labels
-from voronka.analytics.metrics.measures import MEASURES, Measure
+from voronka.analytics.metrics.measures import MEASURES, Measure, count_where
 from voronka.analytics.metrics.registry import METRICS
 from voronka.analytics.query import Breakdown, Filters, Period, Strict
 from voronka.analytics.result import Result
@@ -43,11 +43,6 @@ class CampaignsQuery(Strict):
         if chosen is not None and self.channel_id not in chosen:
             return self.filters.model_copy(update={"channel_ids": ()})
         return self.filters.model_copy(update={"channel_ids": (self.channel_id,)})
-
-
-def _count_where(condition: ir.BooleanColumn) -> ir.IntegerScalar:
-    """How many rows meet ``condition`` (PostgreSQL cannot cast boolean to integer)."""
-    return ibis.coalesce(condition.ifelse(1, 0).sum(), 0)
 
 
 def _leads_with_purchase_history(s: Sources) -> Fact:
@@ -78,7 +73,7 @@ OWN_MEASURES: dict[str, Measure] = {
         Measure(
             "loyal_leads",
             _leads_with_purchase_history,
-            lambda t: _count_where(_is_loyal(t)),
+            lambda t: count_where(_is_loyal(t)),
             "leads from clients with a revenue order paid before the deal was created",
         ),
     )
@@ -252,7 +247,7 @@ def run(runner: Runner, query: CampaignsQuery) -> Result:
         seconds=runner.seconds,
         row_counts=dict(row_counts),
         drilldown={
-            "endpoint": "/api/v1/analytics/metrics/drilldown",
+            "endpoint": "/api/v1/analytics/drilldown",
             "breakdown": {CAMPAIGN: "campaign", CHANNEL: "channel"},
             "measures": {
                 "leads": ["leads"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from itertools import accumulate
 from typing import Any
@@ -24,6 +24,7 @@ from pydantic import Field, field_validator, model_validator
 from voronka import clock
 from voronka.analytics import facts
 from voronka.analytics.catalog import Report
+from voronka.analytics.facts import midnight
 from voronka.analytics.labels import labels
 from voronka.analytics.metrics.measures import MEASURES
 from voronka.analytics.metrics.registry import METRICS, ratio
@@ -105,12 +106,8 @@ def members(s: Sources, query: CohortQuery, as_of: date) -> ir.Table:
     t = first.select(
         member_id=first.client_id, first_at=s.local(at), channel_key=channel.cast("int64")
     )
-    t = t.filter(t.first_at < _midnight(as_of + timedelta(days=1)))
+    t = t.filter(t.first_at < midnight(as_of + timedelta(days=1)))
     return _in_months(t.select("member_id", "channel_key", cohort=_month_of(t.first_at)), query)
-
-
-def _midnight(day: date) -> ir.TimestampScalar:
-    return ibis.timestamp(datetime.combine(day, time.min))
 
 
 def _part(t: ir.Table, kind: str, **values: ir.Value) -> ir.Table:
@@ -178,7 +175,7 @@ def _new_by_month(s: Sources, query: CohortQuery, until: ir.TimestampScalar) -> 
 
 def cohort_expression(s: Sources, query: CohortQuery, as_of: date) -> ir.Table:
     """Sizes, activity, spend and new paying clients as one UNION ALL of aggregates."""
-    until = _midnight(as_of + timedelta(days=1))
+    until = midnight(as_of + timedelta(days=1))
     people = members(s, query, as_of)
     sizes = people.group_by("cohort", "channel_key").aggregate(clients=people.count())
     activity = _activity(s, people, query.months, until)

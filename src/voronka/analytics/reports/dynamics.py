@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from pydantic import Field, field_validator, model_validator
 
 from voronka.analytics.catalog import Report
-from voronka.analytics.facts import DIM, Fact
+from voronka.analytics.facts import DIM, Fact, midnight
 from voronka.analytics.labels import labels
 from voronka.analytics.metrics.measures import MEASURES, Measure, RepeatBuyers
 from voronka.analytics.metrics.registry import METRICS, Metric, get
@@ -170,10 +170,6 @@ class Window:
 # --- the engine query: measures by bucket ---------------------------------------------------
 
 
-def _midnight(day: date) -> ir.TimestampScalar:
-    return ibis.timestamp(datetime.combine(day, time.min))
-
-
 def _local_when(fact: Fact, sources: Sources, rows: ir.Table) -> ir.Value:
     return rows[fact.at] if fact.is_date else sources.local(rows[fact.at])
 
@@ -193,7 +189,7 @@ def _in_window(fact: Fact, sources: Sources, window: Window, filters: Filters) -
     if fact.is_date:
         gap_start, gap_end = ibis.date(window.gap_start), ibis.date(window.gap_end)
     else:
-        gap_start, gap_end = _midnight(window.gap_start), _midnight(window.gap_end)
+        gap_start, gap_end = midnight(window.gap_start), midnight(window.gap_end)
     return rows.filter((when < gap_start) | (when >= gap_end))
 
 
@@ -437,7 +433,7 @@ def run(runner: Runner, query: DynamicsQuery) -> Result:
         seconds=runner.seconds,
         row_counts=row_counts,
         drilldown={
-            "endpoint": "/api/v1/analytics/metrics/drilldown",
+            "endpoint": "/api/v1/analytics/drilldown",
             "period": "the bucket's days: first_day..last_day",
             "measures": {m.slug: list(m.measures) for m in metrics},
         },

@@ -156,30 +156,39 @@ def _pipeline_steps(stages: list[dict[str, Any]], pipeline_id: int | None) -> li
             for n, s in enumerate(chosen[:MAX_STEPS], start=1)]
 
 
-def funnel_deals(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> ir.Table:
-    """One row per deal entering the funnel: when it reached each step, and its group.
+def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[ir.Table]:
+    """One table per step: the deals that reached it, when, and their group.
 
-    Columns: ``deal_id, client_id, key, cohort, window_end``; for each step *k*
-    ``at_k`` (when the deal reached it, NULL if it did not) and ``next_k`` (the deal's next
-    stage change after ``at_k``, NULL while it stays); with ``strict_order`` also
-    ``later_k``. Each step is one left join to the changes into its stage, so the table is
-    computed once, left to right, whatever the engine does with repeated subqueries.
+    Columns: ``deal_id, client_id, key, cohort, start_at, window_end`` (carried from step 1,
+    with ``later_k`` under ``strict_order``), ``prev_at`` (when the deal reached the previous
+    step), ``at`` (when it reached this one) and ``next_at`` (its next stage change after
+    ``at``, NULL while it stays). Each level is the previous one joined to the changes into
+    its stage — PostHog's levels [1]_ — kept as separate relations: the engines' optimisers
+    handle twenty of them side by side, but not twenty nested left joins.
     """
     entrants = _entrants(s, query, stage_ids[0])
     history = _history_with_next_change(s, entrants)
+    carried = ["deal_id", "client_id", "key", "cohort", "start_at", "window_end"]
     if query.strict_order:
         entrants = _with_later_entries(entrants, history, stage_ids)
+        carried += [f"later_{k}" for k in range(1, len(stage_ids))]
     into = history.filter(history.to_stage_id == stage_ids[0])
-    wide = _reach(entrants, into, 1, [entrants.deal_id == into.change_deal,
-                                      into.change_at == entrants.entered_at])
+    joined = entrants.join(into, [entrants.deal_id == into.change_deal,
+                                  into.change_at == entrants.entered_at])
+    first = _earliest(joined, carried)
+    levels = [first.select(*carried, prev_at=ibis.null("timestamp"), at=first.reached_at,
+                           next_at=first.next_at)]
     for number, stage_id in enumerate(stage_ids[1:], start=2):
+        previous = levels[-1]
         into = history.filter(history.to_stage_id == stage_id)
-        predicates = [wide.deal_id == into.change_deal,
-                      into.change_at >= wide[f"at_{number - 1}"], into.change_at <= wide.window_end]
+        predicates = [previous.deal_id == into.change_deal, into.change_at >= previous.at,
+                      into.change_at <= previous.window_end]
         if query.strict_order:
-            predicates.append(_in_strict_order(wide, into, number, len(stage_ids)))
-        wide = _reach(wide, into, number, predicates)
-    return wide.drop("entered_at")
+            predicates.append(_in_strict_order(previous, into, number, len(stage_ids)))
+        reached = _earliest(previous.join(into, predicates), [*carried, "at"])
+        levels.append(reached.select(*carried, prev_at=reached.at, at=reached.reached_at,
+                                     next_at=reached.next_at))
+    return levels
 
 
 def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
@@ -196,7 +205,8 @@ def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
               if query.cohort_grain else ibis.null("date"))
     window = ibis.interval(days=query.conversion_window_days)
     return t.select(deal_id=t.entrant_id, client_id=t.client_id, key=key, cohort=cohort,
-                    entered_at=t.entered_at, window_end=t.entered_at + window)
+                    entered_at=t.entered_at, start_at=t.entered_at,
+                    window_end=t.entered_at + window)
 
 
 def _history_with_next_change(s: Sources, entrants: ir.Table) -> ir.Table:
@@ -222,12 +232,12 @@ def _with_later_entries(entrants: ir.Table, history: ir.Table, stage_ids: list[i
     return joined.drop("later_deal")
 
 
-def _in_strict_order(wide: ir.Table, into: ir.Table, number: int,
+def _in_strict_order(previous: ir.Table, into: ir.Table, number: int,
                      steps: int) -> ir.BooleanValue:
     """No later listed stage entered before the previous step, nor before this one."""
-    ok = _not_before(wide[f"later_{number - 1}"], wide[f"at_{number - 1}"])
+    ok = _not_before(previous[f"later_{number - 1}"], previous.at)
     if number < steps:
-        ok = ok & _not_before(wide[f"later_{number}"], into.change_at)
+        ok = ok & _not_before(previous[f"later_{number}"], into.change_at)
     return ok
 
 
@@ -235,53 +245,38 @@ def _not_before(moment: ir.TimestampValue, bound: ir.TimestampValue) -> ir.Boole
     return moment.isnull() | (moment >= bound)
 
 
-def _reach(wide: ir.Table, into: ir.Table, number: int,
-           predicates: list[ir.BooleanValue]) -> ir.Table:
-    """Add ``at_<number>``, ``next_<number>``: the earliest change of ``into`` that matches.
+def _earliest(joined: ir.Table, group: list[str]) -> ir.Table:
+    """Per deal, the earliest matching change (``reached_at``) and the change after it.
 
     Along a deal's history ordered by (time, id) the next change's time never decreases, so
     the earliest matching change also has the smallest (non-NULL) next-change time: two
-    minimums give the entry and the change after it without ranking the changes.
+    minimums give the entry and its successor without ranking the changes.
     """
-    joined = wide.left_join(into, predicates)
-    carried = {name: joined[name].min() for name in wide.columns if name != "deal_id"}
-    return joined.group_by("deal_id").aggregate(**carried, **{
-        f"at_{number}": joined.change_at.min(), f"next_{number}": joined.change_next_at.min(),
-    })
+    return joined.group_by(*group).aggregate(
+        reached_at=joined.change_at.min(), next_at=joined.change_next_at.min())
 
 
 def _hours(since: ir.TimestampValue, until: ir.TimestampValue) -> ir.FloatingValue:
     return (until.epoch_seconds() - since.epoch_seconds()).cast("float64") / 3600.0
 
 
-def _pick(step: ir.IntegerValue, columns: list[ir.TimestampValue]) -> ir.TimestampValue:
-    """The column of the row's step (``columns[0]`` for step 1)."""
-    return ibis.cases(*[(step == number, column)
-                        for number, column in enumerate(columns, start=1)])
-
-
-def step_aggregates(deals: ir.Table, steps: int) -> ir.Table:
-    """Deals and time quantiles per (key, cohort, step).
-
-    The wide table is unpivoted by a cross join with the step numbers (rather than a union
-    of one select per step, which Spark would evaluate once per step).
-    """
-    numbers = ibis.memtable({"step": list(range(1, steps + 1))}, schema={"step": "int64"})
-    rows = deals.cross_join(numbers)
-    at = _pick(rows.step, [rows[f"at_{k}"] for k in range(1, steps + 1)])
-    previous = _pick(rows.step, [ibis.null("timestamp")]
-                     + [rows[f"at_{k}"] for k in range(1, steps)])
-    following = _pick(rows.step, [rows[f"next_{k}"] for k in range(1, steps + 1)])
-    long = rows.select("key", "cohort", "step", from_previous=_hours(previous, at),
-                       from_start=_hours(rows.at_1, at), in_stage=_hours(at, following),
-                       reached=at.notnull())
-    long = long.filter(long.reached)
-    return long.group_by("key", "cohort", "step").aggregate(
-        entered=long.count().cast("int64"),
-        median_hours_from_previous=long.from_previous.quantile(0.5),
-        p90_hours_from_previous=long.from_previous.quantile(0.9),
-        median_hours_from_start=long.from_start.quantile(0.5),
-        median_hours_in_stage=long.in_stage.quantile(0.5),
+def step_aggregates(levels: list[ir.Table]) -> ir.Table:
+    """Deals and time quantiles per (key, cohort, step): the levels stacked and grouped."""
+    stacked = ibis.union(*[
+        level.select(
+            "key", "cohort", step=ibis.literal(number, "int64"),
+            from_previous=_hours(level.prev_at, level.at),
+            from_start=_hours(level.start_at, level.at),
+            in_stage=_hours(level.at, level.next_at),
+        )
+        for number, level in enumerate(levels, start=1)
+    ])
+    return stacked.group_by("key", "cohort", "step").aggregate(
+        entered=stacked.count().cast("int64"),
+        median_hours_from_previous=stacked.from_previous.quantile(0.5),
+        p90_hours_from_previous=stacked.from_previous.quantile(0.9),
+        median_hours_from_start=stacked.from_start.quantile(0.5),
+        median_hours_in_stage=stacked.in_stage.quantile(0.5),
     )
 
 
@@ -302,8 +297,8 @@ def run(runner: Runner, query: FunnelQuery) -> Result:
         every group lists every step (0 deals where none reached it).
     """
     steps = resolve_steps(runner, query)
-    deals = funnel_deals(runner.sources, query, [step.stage_id for step in steps])
-    found = runner.rows(step_aggregates(deals, len(steps)))
+    levels = funnel_levels(runner.sources, query, [step.stage_id for step in steps])
+    found = runner.rows(step_aggregates(levels))
     groups = _groups(found, query)
     names = labels(runner, query.breakdown, {k for k, _ in groups if k is not None}) \
         if query.breakdown else {}
@@ -373,14 +368,15 @@ def dropped_at(runner: Runner, query: FunnelQuery, step: int, key: int | None = 
     """
     steps = resolve_steps(runner, query)
     _check_drilldown(query, len(steps), step, key, cohort, limit)
-    deals = funnel_deals(runner.sources, query, [s.stage_id for s in steps])
-    dropped = deals.filter(deals[f"at_{step - 1}"].notnull(), deals[f"at_{step}"].isnull())
+    levels = funnel_levels(runner.sources, query, [s.stage_id for s in steps])
+    reached, converted = levels[step - 2], levels[step - 1]
+    dropped = reached.filter(~reached.deal_id.isin(converted.deal_id))
     if key is not None:
         dropped = dropped.filter(dropped.key == key)
     if cohort is not None:
         dropped = dropped.filter(dropped.cohort == ibis.date(cohort))
     listed = dropped.select("deal_id", "client_id", "key", "cohort",
-                            reached_previous_at=f"at_{step - 1}")
+                            reached_previous_at="at")
     rows = runner.rows(listed.order_by(["reached_previous_at", "deal_id"]).limit(limit))
     for row in rows:
         row["cohort"] = _day(row["cohort"])

@@ -26,7 +26,7 @@ from voronka.analytics import facts
 from voronka.analytics.catalog import Report
 from voronka.analytics.facts import Fact
 from voronka.analytics.labels import labels
-from voronka.analytics.metrics.measures import MEASURES
+from voronka.analytics.metrics.measures import MEASURES, count_where
 from voronka.analytics.metrics.registry import METRICS, ratio
 from voronka.analytics.query import Breakdown, Filters, Period, Strict
 from voronka.analytics.result import Result
@@ -48,11 +48,6 @@ class JourneyQuery(Strict):
     filters: Filters = Filters()
     lookback_days: int = Field(30, ge=1, le=366)
     section: Section = Section.PRESALE
-
-
-def _count_where(condition: ir.BooleanColumn) -> ir.IntegerScalar:
-    """How many rows meet ``condition`` (PostgreSQL cannot cast boolean to integer)."""
-    return ibis.coalesce(condition.ifelse(1, 0).sum(), 0)
 
 
 def _seconds_between(earlier: ir.TimestampValue, later: ir.TimestampValue) -> ir.IntegerValue:
@@ -113,8 +108,8 @@ def channel_touches(s: Sources, query: JourneyQuery) -> ir.Table:
     )
     return ranked.group_by(key=ranked.channel_id.cast("int64")).aggregate(
         buyers_touched=ranked.buyer.nunique(),
-        first_touch=_count_where(ranked.from_first == 0),  # row_number starts at 0 in ibis
-        last_touch=_count_where(ranked.from_last == 0),
+        first_touch=count_where(ranked.from_first == 0),  # row_number starts at 0 in ibis
+        last_touch=count_where(ranked.from_last == 0),
     )
 
 
@@ -175,7 +170,7 @@ def exits(s: Sources, query: JourneyQuery) -> ir.Table:
         visits.visitor_id.isnull() | ~visits.visitor_id.isin(bought.visitor_id),
     )
     pages = strangers.group_by("landing_page").aggregate(
-        visits=strangers.count(), bounces=_count_where(strangers.pages <= 1)
+        visits=strangers.count(), bounces=count_where(strangers.pages <= 1)
     )
     return pages.order_by(
         [pages.bounces.desc(), pages.visits.desc(), pages.landing_page.asc()]
@@ -237,10 +232,10 @@ def feedback_after(s: Sources, buyers: ir.Table) -> ir.Table:
     csat, nps = f.kind == "csat", f.kind == "nps"
     return f.aggregate(
         csat_sum=ibis.coalesce(csat.ifelse(f.score, 0).sum(), 0).cast("float64"),
-        csat_count=_count_where(csat).cast("float64"),
-        nps_promoters=_count_where(nps & (f.score >= 9)).cast("float64"),
-        nps_detractors=_count_where(nps & (f.score <= 6)).cast("float64"),
-        nps_count=_count_where(nps).cast("float64"),
+        csat_count=count_where(csat).cast("float64"),
+        nps_promoters=count_where(nps & (f.score >= 9)).cast("float64"),
+        nps_detractors=count_where(nps & (f.score <= 6)).cast("float64"),
+        nps_count=count_where(nps).cast("float64"),
     )
 
 

@@ -87,7 +87,7 @@ def run(runner: Runner, query: MetricsQuery) -> Result:
         report="metrics", engine=runner.engine, columns=list(rows[0]) if rows else [],
         rows=rows, formula={m.slug: m.formula for m in metrics}, sql=runner.sql,
         seconds=runner.seconds, row_counts=dict(row_counts),
-        drilldown={"endpoint": "/api/v1/analytics/metrics/drilldown",
+        drilldown={"endpoint": "/api/v1/analytics/drilldown",
                    "measures": {m.slug: list(m.measures) for m in metrics}},
         query=query.model_dump(mode="json"),
     )

@@ -326,7 +326,7 @@ def _formulas(available: set[str]) -> dict[str, str]:
 def _drilldown(available: set[str]) -> dict[str, Any]:
     return {
         "breakdown": Breakdown.MANAGER.value,
-        "endpoint": "/api/v1/analytics/metrics/drilldown",
+        "endpoint": "/api/v1/analytics/drilldown",
         "measures": {
             c.name: [m for m in c.measures if m in MEASURES and m in available] for c in COLUMNS
         },

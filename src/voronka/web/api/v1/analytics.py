@@ -35,31 +35,81 @@ class MetricInfo(BaseModel):
     higher_is_better: bool
 
 
-@router.get("/analytics/reports", response_model=list[ReportInfo],
-            summary="Reports and the JSON schema of each one's query")
+@router.get(
+    "/analytics/reports",
+    response_model=list[ReportInfo],
+    summary="Reports and the JSON schema of each one's query",
+)
 def list_reports(g: Reader) -> list[ReportInfo]:
-    return [ReportInfo(name=r.name, title_en=r.title_en, title_ru=r.title_ru,
-                       query_schema=r.query.model_json_schema())
-            for r in catalog.reports().values()]
+    return [
+        ReportInfo(
+            name=r.name,
+            title_en=r.title_en,
+            title_ru=r.title_ru,
+            query_schema=r.query.model_json_schema(),
+        )
+        for r in catalog.reports().values()
+    ]
 
 
-@router.get("/analytics/metrics-registry", response_model=list[MetricInfo],
-            summary="Every metric: labels in Russian and English, unit and formula")
+@router.get(
+    "/analytics/metrics-registry",
+    response_model=list[MetricInfo],
+    summary="Every metric: labels in Russian and English, unit and formula",
+)
 def metric_registry(g: Reader) -> list[MetricInfo]:
-    return [MetricInfo(slug=m.slug, label_en=m.label_en, label_ru=m.label_ru, unit=m.unit.value,
-                       formula=m.formula, measures=list(m.measures),
-                       higher_is_better=m.higher_is_better) for m in METRICS.values()]
+    return [
+        MetricInfo(
+            slug=m.slug,
+            label_en=m.label_en,
+            label_ru=m.label_ru,
+            unit=m.unit.value,
+            formula=m.formula,
+            measures=list(m.measures),
+            higher_is_better=m.higher_is_better,
+        )
+        for m in METRICS.values()
+    ]
 
 
-@router.get("/analytics/{name}", response_model=Result, summary="Run a report",
-            responses={400: {"description": "q is not a JSON object"},
-                       403: {"description": "The report needs data your role may not read"},
-                       404: {"description": "No such report"},
-                       422: {"description": "Invalid query; details name the field"}})
+@router.get(
+    "/analytics/drilldown",
+    response_model=Result,
+    summary="The records behind one figure (ids), within your scope",
+    responses={
+        400: {"description": "q is not a JSON object"},
+        403: {"description": "Your role may not read these records"},
+        422: {"description": "Invalid query; details name the field"},
+    },
+)
+def drill_down(
+    session: DbSession,
+    g: Reader,
+    q: Annotated[str, Query(max_length=20_000, description="DrilldownQuery as JSON.")] = "{}",
+) -> Result:
+    return analytics_service.drill(session, g.actor, q)
+
+
+@router.get(
+    "/analytics/{name}",
+    response_model=Result,
+    summary="Run a report",
+    responses={
+        400: {"description": "q is not a JSON object"},
+        403: {"description": "The report needs data your role may not read"},
+        404: {"description": "No such report"},
+        422: {"description": "Invalid query; details name the field"},
+    },
+)
 def run_report(
-    name: str, session: DbSession, g: Reader,
-    q: Annotated[str, Query(max_length=20_000,
-                            description="The report's query as JSON (see /analytics/reports).")]
-    = "{}",
+    name: str,
+    session: DbSession,
+    g: Reader,
+    q: Annotated[
+        str,
+        Query(
+            max_length=20_000, description="The report's query as JSON (see /analytics/reports)."
+        ),
+    ] = "{}",
 ) -> Result:
     return analytics_service.run(session, g.actor, name, q)
