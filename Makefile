@@ -20,8 +20,12 @@ lint:            ## ruff lint and format check
 lock:            ## re-pin dependencies into requirements.lock (no index addresses)
 	$(PY) -m pip freeze --exclude-editable | grep -v '^voronka' > requirements.lock
 
+docs:            ## regenerate the generated parts of docs (endpoints, permission matrix)
+	$(PY) -m voronka.web.api_doc --write docs/api.md
+	$(PY) -m voronka.access.matrix --write docs/permissions.md
+
 bench:           ## demo generation and API latency benchmarks (100k clients)
 	$(PY) benchmarks/bench_demo.py --clients 100000 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/voronka_bench
 	$(PY) benchmarks/bench_api.py --clients 100000 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/voronka_bench
 
-.PHONY: help up test test-sqlite lint lock bench
+.PHONY: help up test test-sqlite lint lock docs bench
