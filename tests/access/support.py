@@ -13,15 +13,23 @@ ERROR_KEYS = {"code", "message", "details", "request_id"}
 
 
 def database_snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, so a test can assert that nothing at all changed."""
+    """Every row of every table, so a test can assert that nothing at all changed.
+
+    Sign-in events are left out: the cast signs in lazily, on its first request as a role.
+    """
     with engine.connect() as conn:
         return {
             table.name: [
                 tuple(row)
-                for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+                for row in conn.execute(_without_sign_ins(
+                    select(table).order_by(*table.primary_key.columns), table))
             ]
             for table in Base.metadata.sorted_tables
         }
+
+
+def _without_sign_ins(query, table):  # type: ignore[no-untyped-def]
+    return query.where(table.c.action != "sign_in") if table.name == "audit_event" else query
 
 
 def assert_error_shape(response: httpx2.Response, status: int) -> dict[str, Any]:

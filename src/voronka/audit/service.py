@@ -69,3 +69,26 @@ def record(
             ip=actor.ip,
         )
     )
+
+
+def apply_changes(
+    session: Session, actor: Actor, target: Base, fields: dict[str, Any], *, entity: str
+) -> dict[str, tuple[Any, Any]]:
+    """Set the fields of ``target`` that differ, flush, and audit old → new (redacted).
+
+    Returns the changes (empty when nothing differed, in which case nothing is written).
+    """
+    changes = {
+        name: (getattr(target, name), value)
+        for name, value in fields.items()
+        if getattr(target, name) != value
+    }
+    if not changes:
+        return changes
+    for name, (_old, new) in changes.items():
+        setattr(target, name, new)
+    session.flush()
+    target_id = target.id  # type: ignore[attr-defined]
+    record(session, actor, action="update", entity=entity, entity_id=target_id,
+           changes=redact_changes(type(target), changes))
+    return changes

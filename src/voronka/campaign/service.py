@@ -52,30 +52,6 @@ def _refuse_nulls(fields: dict[str, Any], names: Sequence[str]) -> None:
             raise _invalid(name, "cannot be null")
 
 
-def _apply(
-    session: Session, actor: Actor, record: Any, fields: dict[str, Any], *, entity: str
-) -> None:
-    """Set changed fields on ``record``, flush, and audit the old → new values."""
-    changes = {
-        name: (getattr(record, name), value)
-        for name, value in fields.items()
-        if getattr(record, name) != value
-    }
-    if not changes:
-        return
-    for name, (_old, new) in changes.items():
-        setattr(record, name, new)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action="update",
-        entity=entity,
-        entity_id=record.id,
-        changes=audit.redact_changes(type(record), changes),
-    )
-
-
 def _add(session: Session, actor: Actor, record: Any, *, entity: str) -> None:
     session.add(record)
     session.flush()
@@ -109,7 +85,7 @@ def update_channel(
         session, actor.workspace_id, fields["slug"], except_id=channel.id
     ):
         raise _duplicate("slug", fields["slug"], "a channel with slug")
-    _apply(session, actor, channel, fields, entity="channel")
+    audit.apply_changes(session, actor, channel, fields, entity="channel")
     return channel
 
 
@@ -153,7 +129,7 @@ def update_campaign(
     _check_dates(
         fields.get("starts_on", campaign.starts_on), fields.get("ends_on", campaign.ends_on)
     )
-    _apply(session, actor, campaign, fields, entity="campaign")
+    audit.apply_changes(session, actor, campaign, fields, entity="campaign")
     return campaign
 
 
@@ -316,7 +292,7 @@ def update_tracking_number(
         else:  # follow the new campaign, or keep the channel when the campaign is cleared
             channel_id = record.channel_id if campaign_id is None else None
         fields["channel_id"] = _campaign_channel(session, actor, campaign_id, channel_id)
-    _apply(session, actor, record, fields, entity="tracking_number")
+    audit.apply_changes(session, actor, record, fields, entity="tracking_number")
     return record
 
 

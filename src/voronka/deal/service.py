@@ -223,24 +223,7 @@ def update_deal(
         )
     if fields.get("amount") is not None:
         fields["amount"] = fields["amount"].quantize(CENT)
-    changes = {
-        name: (getattr(deal, name), value)
-        for name, value in fields.items()
-        if getattr(deal, name) != value
-    }
-    if not changes:
-        return deal
-    for name, (_, value) in changes.items():
-        setattr(deal, name, value)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action="update",
-        entity="deal",
-        entity_id=deal.id,
-        changes=audit.redact_changes(Deal, changes),
-    )
+    audit.apply_changes(session, actor, deal, fields, entity="deal")
     return deal
 
 

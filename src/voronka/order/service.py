@@ -129,7 +129,7 @@ def update_group(
         raise _duplicate("name", fields["name"], "product group")
     if fields.get("parent_id") not in (None, group.parent_id):
         _check_parent(session, actor, group.id, fields["parent_id"])
-    _apply(session, actor, group, fields, entity="product_group")
+    audit.apply_changes(session, actor, group, fields, entity="product_group")
     return group
 
 
@@ -180,7 +180,7 @@ def update_product(
         raise _duplicate("sku", fields["sku"], "a product with SKU")
     if fields.get("group_id") not in (None, product.group_id):
         _check_group(session, actor, fields["group_id"])
-    _apply(session, actor, product, fields, entity="product")
+    audit.apply_changes(session, actor, product, fields, entity="product")
     return product
 
 
@@ -220,30 +220,6 @@ def put_stock_level(
         detail={"product_id": product.id, "quantity": data.quantity},
     )
     return level, created
-
-
-def _apply(
-    session: Session, actor: Actor, record: Any, fields: dict[str, Any], *, entity: str
-) -> None:
-    """Set changed fields on ``record``, flush, and audit the old → new values."""
-    changes = {
-        name: (getattr(record, name), value)
-        for name, value in fields.items()
-        if getattr(record, name) != value
-    }
-    if not changes:
-        return
-    for name, (_old, new) in changes.items():
-        setattr(record, name, new)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action="update",
-        entity=entity,
-        entity_id=record.id,
-        changes=audit.redact_changes(type(record), changes),
-    )
 
 
 # -- orders ---------------------------------------------------------------------------------

@@ -51,16 +51,36 @@ MAX_STEPS = 20
 MAX_DROPPED = 1000
 #: Breakdowns a deal has a value for (``facts.deals``); product groups belong to order lines.
 DEAL_BREAKDOWNS = (Breakdown.CHANNEL, Breakdown.CAMPAIGN, Breakdown.MANAGER, Breakdown.PIPELINE)
-_TRUNCATE_UNIT = {Grain.DAY: "D", Grain.WEEK: "W", Grain.MONTH: "M", Grain.QUARTER: "Q",
-                  Grain.YEAR: "Y"}
+_TRUNCATE_UNIT = {
+    Grain.DAY: "D",
+    Grain.WEEK: "W",
+    Grain.MONTH: "M",
+    Grain.QUARTER: "Q",
+    Grain.YEAR: "Y",
+}
 
-COLUMNS = ["key", "label", "cohort", "step", "stage_id", "stage_name", "entered",
-           "conversion_from_previous_pct", "conversion_overall_pct", "dropped",
-           "median_hours_from_previous", "p90_hours_from_previous", "median_hours_from_start",
-           "median_hours_in_stage"]
+TIME_COLUMNS = [
+    "median_hours_from_previous",
+    "p90_hours_from_previous",
+    "median_hours_from_start",
+    "median_hours_in_stage",
+]
+COLUMNS = [
+    "key",
+    "label",
+    "cohort",
+    "step",
+    "stage_id",
+    "stage_name",
+    "entered",
+    "conversion_from_previous_pct",
+    "conversion_overall_pct",
+    "dropped",
+    *TIME_COLUMNS,
+]
 FORMULA = {
     "entered": "deals that reached the step (first change into its stage at or after the "
-               "previous step, within the conversion window from step 1)",
+    "previous step, within the conversion window from step 1)",
     "conversion_from_previous_pct": "entered ÷ entered at the previous step × 100",
     "conversion_overall_pct": "entered ÷ entered at step 1 × 100",
     "dropped": "entered at the previous step − entered",
@@ -68,7 +88,7 @@ FORMULA = {
     "p90_hours_from_previous": "90th percentile (linear interpolation) of the same",
     "median_hours_from_start": "median of (reached this step − entered step 1)",
     "median_hours_in_stage": "median of (next stage change − reached this step), deals that "
-                             "left the stage",
+    "left the stage",
 }
 
 
@@ -120,21 +140,39 @@ def resolve_steps(runner: Runner, query: FunnelQuery) -> list[Step]:
     """The query's steps with their stage names (one small query on ``stage``)."""
     stage, pipeline = runner.sources["stage"], runner.sources["pipeline"]
     if query.steps is not None:
-        found = runner.rows(stage.filter(stage.id.isin(list(query.steps)))
-                            .select(stage_id=stage.id, name=stage.name))
+        found = runner.rows(
+            stage.filter(stage.id.isin(list(query.steps))).select(
+                stage_id=stage.id, name=stage.name
+            )
+        )
         names = {int(r["stage_id"]): str(r["name"]) for r in found}
         missing = [s for s in query.steps if s not in names]
         if missing:
-            raise InvalidInput(f"no stages with ids {missing}",
-                               [ErrorDetail("unknown stage", field="steps", value=missing)])
+            raise InvalidInput(
+                f"no stages with ids {missing}",
+                [ErrorDetail("unknown stage", field="steps", value=missing)],
+            )
         return [Step(n, s, names[s]) for n, s in enumerate(query.steps, start=1)]
-    pipelines = pipeline.select(pipeline_key=pipeline.id, is_default=pipeline.is_default,
-                                pipeline_position=pipeline.position,
-                                pipeline_archived=pipeline.is_archived)
-    j = stage.filter(~stage.is_archived).join(pipelines, stage.pipeline_id == pipelines.pipeline_key)
-    rows = runner.rows(j.select("pipeline_id", "is_default", "pipeline_position",
-                                "pipeline_archived", "position", "kind",
-                                stage_id=j.id, name=j.name))
+    pipelines = pipeline.select(
+        pipeline_key=pipeline.id,
+        is_default=pipeline.is_default,
+        pipeline_position=pipeline.position,
+        pipeline_archived=pipeline.is_archived,
+    )
+    live = stage.filter(~stage.is_archived)
+    j = live.join(pipelines, live.pipeline_id == pipelines.pipeline_key)
+    rows = runner.rows(
+        j.select(
+            "pipeline_id",
+            "is_default",
+            "pipeline_position",
+            "pipeline_archived",
+            "position",
+            "kind",
+            stage_id=j.id,
+            name=j.name,
+        )
+    )
     return _pipeline_steps(rows, query.pipeline_id)
 
 
@@ -142,18 +180,22 @@ def _pipeline_steps(stages: list[dict[str, Any]], pipeline_id: int | None) -> li
     """Open stages by position, then the won stage, of the chosen (or default) pipeline."""
     if pipeline_id is None:
         live = [s for s in stages if not s["pipeline_archived"]]
-        ranked = sorted(live, key=lambda s: (not s["is_default"], s["pipeline_position"],
-                                             s["pipeline_id"]))
+        ranked = sorted(
+            live, key=lambda s: (not s["is_default"], s["pipeline_position"], s["pipeline_id"])
+        )
         pipeline_id = ranked[0]["pipeline_id"] if ranked else None
-    own = sorted((s for s in stages if s["pipeline_id"] == pipeline_id),
-                 key=lambda s: (s["position"], s["stage_id"]))
-    chosen = [s for s in own if s["kind"] == "open"] + [s for s in own if s["kind"] == "won"][:1]
+    own = sorted(
+        (s for s in stages if s["pipeline_id"] == pipeline_id),
+        key=lambda s: (s["position"], s["stage_id"]),
+    )
+    opened = [s for s in own if s["kind"] == "open"][: MAX_STEPS - 1]
+    chosen = opened + [s for s in own if s["kind"] == "won"][:1]
     if len(chosen) < 2:
-        raise InvalidInput("the pipeline has fewer than two stages to make a funnel of",
-                           [ErrorDetail("no funnel stages", field="pipeline_id",
-                                        value=pipeline_id)])
-    return [Step(n, int(s["stage_id"]), str(s["name"]))
-            for n, s in enumerate(chosen[:MAX_STEPS], start=1)]
+        raise InvalidInput(
+            "the pipeline has fewer than two stages to make a funnel of",
+            [ErrorDetail("no funnel stages", field="pipeline_id", value=pipeline_id)],
+        )
+    return [Step(n, int(s["stage_id"]), str(s["name"])) for n, s in enumerate(chosen, start=1)]
 
 
 def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[ir.Table]:
@@ -173,21 +215,31 @@ def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[
         entrants = _with_later_entries(entrants, history, stage_ids)
         carried += [f"later_{k}" for k in range(1, len(stage_ids))]
     into = history.filter(history.to_stage_id == stage_ids[0])
-    joined = entrants.join(into, [entrants.deal_id == into.change_deal,
-                                  into.change_at == entrants.entered_at])
+    joined = entrants.join(
+        into, [entrants.deal_id == into.change_deal, into.change_at == entrants.entered_at]
+    )
     first = _earliest(joined, carried)
-    levels = [first.select(*carried, prev_at=ibis.null("timestamp"), at=first.reached_at,
-                           next_at=first.next_at)]
+    levels = [
+        first.select(
+            *carried, prev_at=ibis.null("timestamp"), at=first.reached_at, next_at=first.next_at
+        )
+    ]
     for number, stage_id in enumerate(stage_ids[1:], start=2):
         previous = levels[-1]
         into = history.filter(history.to_stage_id == stage_id)
-        predicates = [previous.deal_id == into.change_deal, into.change_at >= previous.at,
-                      into.change_at <= previous.window_end]
+        predicates = [
+            previous.deal_id == into.change_deal,
+            into.change_at >= previous.at,
+            into.change_at <= previous.window_end,
+        ]
         if query.strict_order:
             predicates.append(_in_strict_order(previous, into, number, len(stage_ids)))
         reached = _earliest(previous.join(into, predicates), [*carried, "at"])
-        levels.append(reached.select(*carried, prev_at=reached.at, at=reached.reached_at,
-                                     next_at=reached.next_at))
+        levels.append(
+            reached.select(
+                *carried, prev_at=reached.at, at=reached.reached_at, next_at=reached.next_at
+            )
+        )
     return levels
 
 
@@ -201,12 +253,21 @@ def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
     joined = first.join(deals, first.entrant_id == deals.id)
     t = Fact("funnel deals", joined, "entered_at").within(s, query.period, query.filters)
     key = t[DIM[query.breakdown]].cast("int64") if query.breakdown else ibis.null("int64")
-    cohort = (s.local(t.entered_at).truncate(_TRUNCATE_UNIT[query.cohort_grain]).cast("date")
-              if query.cohort_grain else ibis.null("date"))
+    cohort = (
+        s.local(t.entered_at).truncate(_TRUNCATE_UNIT[query.cohort_grain]).cast("date")
+        if query.cohort_grain
+        else ibis.null("date")
+    )
     window = ibis.interval(days=query.conversion_window_days)
-    return t.select(deal_id=t.entrant_id, client_id=t.client_id, key=key, cohort=cohort,
-                    entered_at=t.entered_at, start_at=t.entered_at,
-                    window_end=t.entered_at + window)
+    return t.select(
+        deal_id=t.entrant_id,
+        client_id=t.client_id,
+        key=key,
+        cohort=cohort,
+        entered_at=t.entered_at,
+        start_at=t.entered_at,
+        window_end=t.entered_at + window,
+    )
 
 
 def _history_with_next_change(s: Sources, entrants: ir.Table) -> ir.Table:
@@ -214,26 +275,33 @@ def _history_with_next_change(s: Sources, entrants: ir.Table) -> ir.Table:
     changes = s["deal_stage_change"]
     mine = changes.filter(changes.deal_id.isin(entrants.deal_id))
     return mine.select(
-        change_id=mine.id, change_deal=mine.deal_id, to_stage_id=mine.to_stage_id,
+        change_id=mine.id,
+        change_deal=mine.deal_id,
+        to_stage_id=mine.to_stage_id,
         change_at=mine.changed_at,
         change_next_at=mine.changed_at.lead().over(
-            group_by=mine.deal_id, order_by=[mine.changed_at, mine.id]),
+            group_by=mine.deal_id, order_by=[mine.changed_at, mine.id]
+        ),
     )
 
 
 def _with_later_entries(entrants: ir.Table, history: ir.Table, stage_ids: list[int]) -> ir.Table:
     """Add ``later_k``: when the deal first entered any stage listed after step k."""
-    later = history.group_by(later_deal=history.change_deal).aggregate(**{
-        f"later_{k}": history.to_stage_id.isin(stage_ids[k:]).ifelse(
-            history.change_at, ibis.null("timestamp")).min()
-        for k in range(1, len(stage_ids))
-    })
+    later = history.group_by(later_deal=history.change_deal).aggregate(
+        **{
+            f"later_{k}": history.to_stage_id.isin(stage_ids[k:])
+            .ifelse(history.change_at, ibis.null("timestamp"))
+            .min()
+            for k in range(1, len(stage_ids))
+        }
+    )
     joined = entrants.left_join(later, entrants.deal_id == later.later_deal)
     return joined.drop("later_deal")
 
 
-def _in_strict_order(previous: ir.Table, into: ir.Table, number: int,
-                     steps: int) -> ir.BooleanValue:
+def _in_strict_order(
+    previous: ir.Table, into: ir.Table, number: int, steps: int
+) -> ir.BooleanValue:
     """No later listed stage entered before the previous step, nor before this one."""
     ok = _not_before(previous[f"later_{number - 1}"], previous.at)
     if number < steps:
@@ -253,7 +321,8 @@ def _earliest(joined: ir.Table, group: list[str]) -> ir.Table:
     minimums give the entry and its successor without ranking the changes.
     """
     return joined.group_by(*group).aggregate(
-        reached_at=joined.change_at.min(), next_at=joined.change_next_at.min())
+        reached_at=joined.change_at.min(), next_at=joined.change_next_at.min()
+    )
 
 
 def _hours(since: ir.TimestampValue, until: ir.TimestampValue) -> ir.FloatingValue:
@@ -262,15 +331,19 @@ def _hours(since: ir.TimestampValue, until: ir.TimestampValue) -> ir.FloatingVal
 
 def step_aggregates(levels: list[ir.Table]) -> ir.Table:
     """Deals and time quantiles per (key, cohort, step): the levels stacked and grouped."""
-    stacked = ibis.union(*[
-        level.select(
-            "key", "cohort", step=ibis.literal(number, "int64"),
-            from_previous=_hours(level.prev_at, level.at),
-            from_start=_hours(level.start_at, level.at),
-            in_stage=_hours(level.at, level.next_at),
-        )
-        for number, level in enumerate(levels, start=1)
-    ])
+    stacked = ibis.union(
+        *[
+            level.select(
+                "key",
+                "cohort",
+                step=ibis.literal(number, "int64"),
+                from_previous=_hours(level.prev_at, level.at),
+                from_start=_hours(level.start_at, level.at),
+                in_stage=_hours(level.at, level.next_at),
+            )
+            for number, level in enumerate(levels, start=1)
+        ]
+    )
     return stacked.group_by("key", "cohort", "step").aggregate(
         entered=stacked.count().cast("int64"),
         median_hours_from_previous=stacked.from_previous.quantile(0.5),
@@ -300,19 +373,34 @@ def run(runner: Runner, query: FunnelQuery) -> Result:
     levels = funnel_levels(runner.sources, query, [step.stage_id for step in steps])
     found = runner.rows(step_aggregates(levels))
     groups = _groups(found, query)
-    names = labels(runner, query.breakdown, {k for k, _ in groups if k is not None}) \
-        if query.breakdown else {}
-    rows = [row for key, cohort in groups
-            for row in _group_rows(steps, found, key, cohort, _label(query, names, key))]
+    names = (
+        labels(runner, query.breakdown, {k for k, _ in groups if k is not None})
+        if query.breakdown
+        else {}
+    )
+    rows = [
+        row
+        for key, cohort in groups
+        for row in _group_rows(steps, found, key, cohort, _label(query, names, key))
+    ]
     return Result(
-        report="funnel", engine=runner.engine, columns=COLUMNS, rows=rows, formula=FORMULA,
-        sql=runner.sql, seconds=runner.seconds,
+        report="funnel",
+        engine=runner.engine,
+        columns=COLUMNS,
+        rows=rows,
+        formula=FORMULA,
+        sql=runner.sql,
+        seconds=runner.seconds,
         row_counts={"deal": sum(r["entered"] for r in rows if r["step"] == 1)},
         drilldown={
             "endpoint": "/api/v1/analytics/funnel/dropped",
             "function": "voronka.analytics.reports.funnel.dropped_at",
-            "parameters": {"step": f"2..{len(steps)}", "key": "a row's key",
-                           "cohort": "a row's cohort", "limit": f"1..{MAX_DROPPED}"},
+            "parameters": {
+                "step": f"2..{len(steps)}",
+                "key": "a row's key",
+                "cohort": "a row's cohort",
+                "limit": f"1..{MAX_DROPPED}",
+            },
             "lists": "deals that reached step − 1 but not step, with their clients",
         },
         query=query.model_dump(mode="json"),
@@ -339,28 +427,42 @@ def _day(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _group_rows(steps: list[Step], found: list[dict[str, Any]], key: Any, cohort: Any,
-                label: str) -> list[dict[str, Any]]:
+def _group_rows(
+    steps: list[Step], found: list[dict[str, Any]], key: Any, cohort: Any, label: str
+) -> list[dict[str, Any]]:
     mine = {r["step"]: r for r in found if r["key"] == key and _day(r["cohort"]) == cohort}
     entered = [int(mine[s.number]["entered"]) if s.number in mine else 0 for s in steps]
     rows = []
     for step in steps:
+        count = entered[step.number - 1]
+        previous = entered[step.number - 2] if step.number > 1 else None
         figures = mine.get(step.number, {})
-        count, previous = entered[step.number - 1], entered[step.number - 2]
-        first = step.number == 1
-        rows.append({
-            "key": key, "label": label, "cohort": cohort, "step": step.number,
-            "stage_id": step.stage_id, "stage_name": step.name, "entered": count,
-            "conversion_from_previous_pct": None if first else ratio(count, previous, 100.0),
-            "conversion_overall_pct": ratio(count, entered[0], 100.0),
-            "dropped": None if first else previous - count,
-            **{column: figures.get(column) for column in COLUMNS[-4:]},
-        })
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "cohort": cohort,
+                "step": step.number,
+                "stage_id": step.stage_id,
+                "stage_name": step.name,
+                "entered": count,
+                "conversion_from_previous_pct": ratio(count, previous, 100.0),
+                "conversion_overall_pct": ratio(count, entered[0], 100.0),
+                "dropped": None if previous is None else previous - count,
+                **{column: figures.get(column) for column in TIME_COLUMNS},
+            }
+        )
     return rows
 
 
-def dropped_at(runner: Runner, query: FunnelQuery, step: int, key: int | None = None,
-               limit: int = 100, cohort: date | None = None) -> Result:
+def dropped_at(
+    runner: Runner,
+    query: FunnelQuery,
+    step: int,
+    key: int | None = None,
+    limit: int = 100,
+    cohort: date | None = None,
+) -> Result:
     """The deals (and their clients) that reached ``step − 1`` but not ``step``.
 
     ``key`` and ``cohort`` narrow the list to one row group of the report; None lists every
@@ -375,23 +477,35 @@ def dropped_at(runner: Runner, query: FunnelQuery, step: int, key: int | None = 
         dropped = dropped.filter(dropped.key == key)
     if cohort is not None:
         dropped = dropped.filter(dropped.cohort == ibis.date(cohort))
-    listed = dropped.select("deal_id", "client_id", "key", "cohort",
-                            reached_previous_at="at")
+    listed = dropped.select("deal_id", "client_id", "key", "cohort", reached_previous_at="at")
     rows = runner.rows(listed.order_by(["reached_previous_at", "deal_id"]).limit(limit))
     for row in rows:
         row["cohort"] = _day(row["cohort"])
     return Result(
-        report="funnel.dropped", engine=runner.engine, columns=list(listed.columns), rows=rows,
-        formula={"deal_id": f"reached step {step - 1} ({steps[step - 2].name}) but not step "
-                            f"{step} ({steps[step - 1].name}) within the conversion window"},
-        sql=runner.sql, seconds=runner.seconds, row_counts={"deal": len(rows)},
-        query={**query.model_dump(mode="json"), "step": step, "key": key,
-               "cohort": cohort.isoformat() if cohort else None, "limit": limit},
+        report="funnel.dropped",
+        engine=runner.engine,
+        columns=list(listed.columns),
+        rows=rows,
+        formula={
+            "deal_id": f"reached step {step - 1} ({steps[step - 2].name}) but not step "
+            f"{step} ({steps[step - 1].name}) within the conversion window"
+        },
+        sql=runner.sql,
+        seconds=runner.seconds,
+        row_counts={"deal": len(rows)},
+        query={
+            **query.model_dump(mode="json"),
+            "step": step,
+            "key": key,
+            "cohort": cohort.isoformat() if cohort else None,
+            "limit": limit,
+        },
     )
 
 
-def _check_drilldown(query: FunnelQuery, steps: int, step: int, key: int | None,
-                     cohort: date | None, limit: int) -> None:
+def _check_drilldown(
+    query: FunnelQuery, steps: int, step: int, key: int | None, cohort: date | None, limit: int
+) -> None:
     problems = []
     if not 2 <= step <= steps:
         problems.append(ErrorDetail(f"must be between 2 and {steps}", field="step", value=step))
@@ -400,8 +514,9 @@ def _check_drilldown(query: FunnelQuery, steps: int, step: int, key: int | None,
     if cohort is not None and query.cohort_grain is None:
         problems.append(ErrorDetail("the query has no cohort grain", field="cohort"))
     if not 1 <= limit <= MAX_DROPPED:
-        problems.append(ErrorDetail(f"must be between 1 and {MAX_DROPPED}", field="limit",
-                                    value=limit))
+        problems.append(
+            ErrorDetail(f"must be between 1 and {MAX_DROPPED}", field="limit", value=limit)
+        )
     if problems:
         raise InvalidInput("invalid drill-down of the funnel", problems)
 
