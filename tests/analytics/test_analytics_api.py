@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from voronka.db.session import unit_of_work
 from voronka.deal.models import Deal, DealStageChange
 from voronka.pipeline.models import Pipeline, Stage, StageKind
@@ -99,3 +101,25 @@ def test_drilldown_lists_the_records_behind_a_figure_within_scope(people, engine
         denied = people.http(who).get("/api/v1/analytics/drilldown",
                                       params={"q": json.dumps(query)})
         assert denied.status_code == 403
+
+
+def test_funnel_report_and_dropped_deals_over_http(people, engine):
+    _deals(people, engine)  # six deals, all still in the first stage "new"
+    api = people.http("M1")
+    with unit_of_work(engine) as session:
+        stage_id = session.scalars(select(Stage.id)).one()
+        pipeline_id = session.scalars(select(Pipeline.id)).one()
+        won = Stage(workspace_id=1, pipeline_id=pipeline_id, name="won", position=1,
+                    kind=StageKind.WON)
+        session.add(won)
+        session.flush()
+        won_id = won.id
+    query = json.dumps({"period": MARCH, "steps": [stage_id, won_id]})
+    report = api.get("/api/v1/analytics/funnel", params={"q": query})
+    assert report.status_code == 200, report.text
+    assert [(r["step"], r["entered"]) for r in report.json()["rows"]] == [(1, 2), (2, 0)]
+    dropped = api.get("/api/v1/analytics/funnel/dropped", params={"q": query, "step": 2})
+    assert dropped.status_code == 200, dropped.text
+    assert len(dropped.json()["rows"]) == 2  # M1's two deals, not the others'
+    assert people.http("K").get("/api/v1/analytics/funnel/dropped",
+                                params={"q": query, "step": 2}).status_code == 403

@@ -32,7 +32,8 @@ Hours, sorted, and their median / p90 by linear interpolation between closest ra
   p90 at position 3.6 = 24 + 0.6·(48 − 24) = 38.4; proposal: D1 48, D2 48, D5 48, D6 72
   → median 48, p90 at 2.7 = 48 + 0.7·24 = 64.8; won: D6 54, D1 96 → median 75,
   p90 at 0.9 = 54 + 0.9·42 = 91.8.
-* from start — proposal: D2 54, D1 72, D5 72, D6 120 → median 72; won: D1 168, D6 174 → 171.
+* from start — step 1: 0; qualified: as from previous (step 1 is the start) → 24;
+  proposal: D2 54, D1 72, D5 72, D6 120 → median 72; won: D1 168, D6 174 → 171.
 * in stage (until the deal's next change, deals that left) — new: D2 6, D1 24, D3 24, D5 24,
   D6 24, D4 48 (D7 never left) → 24; qualified: D3 24, D1 48, D2 48, D5 48, D6 72 → 48;
   proposal: D2 48, D6 54, D1 96, D5 912 (38 days) → 75; won: nobody left → None.
@@ -56,27 +57,69 @@ STAGES = ("new", "qualified", "proposal", "won")
 
 
 def company(w):  # type: ignore[no-untyped-def]
-    for name, owner in (("ivan", "anna"), ("olga", "anna"), ("petr", "boris"),
-                        ("lena", "boris"), ("egor", "anna"), ("nina", "boris"),
-                        ("oleg", "anna")):
+    for name, owner in (
+        ("ivan", "anna"),
+        ("olga", "anna"),
+        ("petr", "boris"),
+        ("lena", "boris"),
+        ("egor", "anna"),
+        ("nina", "boris"),
+        ("oleg", "anna"),
+    ):
         w.client(name, owner=owner)
-    w.deal("ivan", "2026-03-02 10:00", [("qualified", "2026-03-03 10:00"),
-                                        ("proposal", "2026-03-05 10:00"),
-                                        ("won", "2026-03-09 10:00")], owner="anna")
-    w.deal("olga", "2026-03-02 12:00", [("qualified", "2026-03-02 18:00"),
-                                        ("proposal", "2026-03-04 18:00"),
-                                        ("lost", "2026-03-06 18:00")], owner="anna")
-    w.deal("petr", "2026-03-03 09:00", [("qualified", "2026-03-04 09:00"),
-                                        ("lost", "2026-03-05 09:00")], owner="boris")
-    w.deal("lena", "2026-03-04 10:00", [("proposal", "2026-03-06 10:00"),
-                                        ("won", "2026-03-10 10:00")], owner="boris")
-    w.deal("egor", "2026-03-10 10:00", [("qualified", "2026-03-11 10:00"),
-                                        ("proposal", "2026-03-13 10:00"),
-                                        ("won", "2026-04-20 10:00")], owner="anna")
-    w.deal("nina", "2026-03-11 10:00", [("proposal", "2026-03-12 10:00"),
-                                        ("qualified", "2026-03-13 10:00"),
-                                        ("proposal", "2026-03-16 10:00"),
-                                        ("won", "2026-03-18 16:00")], owner="boris")
+    w.deal(
+        "ivan",
+        "2026-03-02 10:00",
+        [
+            ("qualified", "2026-03-03 10:00"),
+            ("proposal", "2026-03-05 10:00"),
+            ("won", "2026-03-09 10:00"),
+        ],
+        owner="anna",
+    )
+    w.deal(
+        "olga",
+        "2026-03-02 12:00",
+        [
+            ("qualified", "2026-03-02 18:00"),
+            ("proposal", "2026-03-04 18:00"),
+            ("lost", "2026-03-06 18:00"),
+        ],
+        owner="anna",
+    )
+    w.deal(
+        "petr",
+        "2026-03-03 09:00",
+        [("qualified", "2026-03-04 09:00"), ("lost", "2026-03-05 09:00")],
+        owner="boris",
+    )
+    w.deal(
+        "lena",
+        "2026-03-04 10:00",
+        [("proposal", "2026-03-06 10:00"), ("won", "2026-03-10 10:00")],
+        owner="boris",
+    )
+    w.deal(
+        "egor",
+        "2026-03-10 10:00",
+        [
+            ("qualified", "2026-03-11 10:00"),
+            ("proposal", "2026-03-13 10:00"),
+            ("won", "2026-04-20 10:00"),
+        ],
+        owner="anna",
+    )
+    w.deal(
+        "nina",
+        "2026-03-11 10:00",
+        [
+            ("proposal", "2026-03-12 10:00"),
+            ("qualified", "2026-03-13 10:00"),
+            ("proposal", "2026-03-16 10:00"),
+            ("won", "2026-03-18 16:00"),
+        ],
+        owner="boris",
+    )
     w.deal("oleg", "2026-03-09 00:30", owner="anna")
     w.deal("ivan", "2026-02-27 10:00", [("qualified", "2026-03-02 10:00")], owner="anna")
     w.deal("olga", "2026-04-01 01:00", owner="anna")
@@ -84,8 +127,12 @@ def company(w):  # type: ignore[no-untyped-def]
 
 def query(world, **fields) -> funnel.FunnelQuery:  # type: ignore[no-untyped-def]
     steps = tuple(world.stages[name] for name in fields.pop("stages", STAGES))
-    return funnel.FunnelQuery(period=fields.pop("period", MARCH), steps=steps,
-                              conversion_window_days=fields.pop("window", 30), **fields)
+    return funnel.FunnelQuery(
+        period=fields.pop("period", MARCH),
+        steps=steps,
+        conversion_window_days=fields.pop("window", 30),
+        **fields,
+    )
 
 
 def column(result, name, label="total"):  # type: ignore[no-untyped-def]
@@ -99,20 +146,27 @@ def test_counts_conversions_and_drop_off(store, analytics):
     assert column(result, "entered") == [7, 5, 4, 2]
     assert column(result, "dropped") == [None, 2, 1, 2]
     assert column(result, "conversion_from_previous_pct") == pytest.approx(
-        [None, 500 / 7, 80.0, 50.0])
+        [None, 500 / 7, 80.0, 50.0]
+    )
     assert column(result, "conversion_overall_pct") == pytest.approx(
-        [100.0, 500 / 7, 400 / 7, 200 / 7])
+        [100.0, 500 / 7, 400 / 7, 200 / 7]
+    )
     assert result.row_counts == {"deal": 7}
     assert len(result.sql) == 2  # the stage names, then every step's figures at once
 
 
 def test_default_steps_are_the_pipelines_open_stages_then_won(store, analytics):
+    """The default pipeline's stages, or those of the pipeline named; "lost" is never a step."""
     world = build(store, company)
-    result = funnel.run(analytics(), funnel.FunnelQuery(period=MARCH,
-                                                        conversion_window_days=30))
-    assert column(result, "stage_name") == list(STAGES)
-    assert column(result, "stage_id") == [world.stages[name] for name in STAGES]
-    assert column(result, "entered") == [7, 5, 4, 2]
+    runner = analytics()
+    default = funnel.run(runner, funnel.FunnelQuery(period=MARCH, conversion_window_days=30))
+    assert column(default, "stage_name") == list(STAGES)
+    assert column(default, "stage_id") == [world.stages[name] for name in STAGES]
+    assert column(default, "entered") == [7, 5, 4, 2]
+    named = funnel.FunnelQuery(period=MARCH, pipeline_id=world.pipeline_id)
+    assert funnel.resolve_steps(runner, named) == [
+        funnel.Step(number, world.stages[name], name) for number, name in enumerate(STAGES, start=1)
+    ]
 
 
 def test_a_skipped_step_is_not_reached(store, analytics):
@@ -143,14 +197,10 @@ def test_strict_order_drops_a_deal_that_jumped_ahead(store, analytics):
 def test_times_between_steps_and_in_stage(store, analytics):
     world = build(store, company)
     result = funnel.run(analytics(), query(world))
-    assert column(result, "median_hours_from_previous") == pytest.approx(
-        [None, 24.0, 48.0, 75.0])
-    assert column(result, "p90_hours_from_previous") == pytest.approx(
-        [None, 38.4, 64.8, 91.8])
-    assert column(result, "median_hours_from_start") == pytest.approx(
-        [0.0, 24.0, 72.0, 171.0])
-    assert column(result, "median_hours_in_stage") == pytest.approx(
-        [24.0, 48.0, 75.0, None])
+    assert column(result, "median_hours_from_previous") == pytest.approx([None, 24.0, 48.0, 75.0])
+    assert column(result, "p90_hours_from_previous") == pytest.approx([None, 38.4, 64.8, 91.8])
+    assert column(result, "median_hours_from_start") == pytest.approx([0.0, 24.0, 72.0, 171.0])
+    assert column(result, "median_hours_in_stage") == pytest.approx([24.0, 48.0, 75.0, None])
 
 
 def test_breakdown_by_manager(store, analytics):
@@ -161,10 +211,12 @@ def test_breakdown_by_manager(store, analytics):
     assert column(result, "entered", "boris") == [3, 2, 1, 1]
     assert column(result, "key", "anna") == [world.users["anna"]] * 4
     assert column(result, "conversion_overall_pct", "boris") == pytest.approx(
-        [100.0, 200 / 3, 100 / 3, 100 / 3])
+        [100.0, 200 / 3, 100 / 3, 100 / 3]
+    )
     assert len(result.sql) == 3  # + the managers' names
-    filtered = funnel.run(analytics(), query(
-        world, filters=Filters(manager_ids=(world.users["boris"],))))
+    filtered = funnel.run(
+        analytics(), query(world, filters=Filters(manager_ids=(world.users["boris"],)))
+    )
     assert column(filtered, "entered") == [3, 2, 1, 1]
 
 
@@ -185,8 +237,10 @@ def test_dropped_at_lists_the_deals_and_their_clients(store, analytics):
     client_names = {client_id: name for name, client_id in world.clients.items()}
 
     def dropped(q, step, **narrow):  # type: ignore[no-untyped-def]
-        return [client_names[row["client_id"]]
-                for row in funnel.dropped_at(runner, q, step, **narrow).rows]
+        return [
+            client_names[row["client_id"]]
+            for row in funnel.dropped_at(runner, q, step, **narrow).rows
+        ]
 
     q = query(world, breakdown=Breakdown.MANAGER)
     assert dropped(q, 2) == ["lena", "oleg"]  # D4 (skipped), D7 (never moved)
@@ -197,9 +251,15 @@ def test_dropped_at_lists_the_deals_and_their_clients(store, analytics):
     weekly = query(world, cohort_grain=Grain.WEEK)
     assert dropped(weekly, 2, cohort=date(2026, 3, 9)) == ["oleg"]
     rows = funnel.dropped_at(runner, q, 3).rows
-    assert rows == [{"deal_id": rows[0]["deal_id"], "client_id": world.clients["petr"],
-                     "key": world.users["boris"], "cohort": None,
-                     "reached_previous_at": datetime(2026, 3, 4, 6, 0)}]  # UTC
+    assert rows == [
+        {
+            "deal_id": rows[0]["deal_id"],
+            "client_id": world.clients["petr"],
+            "key": world.users["boris"],
+            "cohort": None,
+            "reached_previous_at": datetime(2026, 3, 4, 6, 0),
+        }
+    ]  # UTC
     report = funnel.run(runner, q)
     assert report.drilldown["function"] == "voronka.analytics.reports.funnel.dropped_at"
     with pytest.raises(InvalidInput, match="drill-down"):
@@ -214,16 +274,20 @@ def test_record_scope_limits_the_deals(store, analytics):
 
 def test_empty_period_gives_zero_counts_and_undefined_ratios(store, analytics):
     world = build(store, company)
-    result = funnel.run(analytics(), query(world, period=Period(start="2020-01-01",
-                                                                 end="2020-01-31")))
+    result = funnel.run(
+        analytics(), query(world, period=Period(start="2020-01-01", end="2020-01-31"))
+    )
     assert column(result, "entered") == [0, 0, 0, 0]
     assert column(result, "conversion_overall_pct") == [None] * 4
     assert column(result, "conversion_from_previous_pct") == [None] * 4
     assert column(result, "median_hours_from_previous") == [None] * 4
     assert column(result, "dropped") == [None, 0, 0, 0]
-    grouped = funnel.run(analytics(), query(world, period=Period(start="2020-01-01",
-                                                                  end="2020-01-31"),
-                                            breakdown=Breakdown.MANAGER))
+    grouped = funnel.run(
+        analytics(),
+        query(
+            world, period=Period(start="2020-01-01", end="2020-01-31"), breakdown=Breakdown.MANAGER
+        ),
+    )
     assert grouped.rows == []
 
 

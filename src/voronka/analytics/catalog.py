@@ -41,6 +41,7 @@ def reports() -> dict[str, Report]:
         clients,
         cohorts,
         dynamics,
+        funnel,
         journey,
         metrics,
         scorecard,
@@ -49,6 +50,7 @@ def reports() -> dict[str, Report]:
     found = [
         metrics.REPORT,
         dynamics.REPORT,
+        funnel.REPORT,
         scorecard.REPORT,
         calls.REPORT,
         clients.REPORT,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -12,6 +15,7 @@ from voronka.access.actor import Actor
 from voronka.access.policy import Action, require
 from voronka.analytics import catalog, drilldown, engine
 from voronka.analytics.metrics.registry import METRICS
+from voronka.analytics.reports import funnel
 from voronka.analytics.result import Result
 from voronka.analytics.runner import Runner
 from voronka.audit import service as audit
@@ -61,8 +65,45 @@ def drill(
         "drilldown", "Drill-down", "Детализация", drilldown.DrilldownQuery, drilldown.run, ()
     )  # type: ignore[arg-type]
     query = parse_query(report, raw_query)
-    require(actor, drilldown.resource_of(query.measure), Action.READ)  # type: ignore[attr-defined]
+    measure = query.measure  # type: ignore[attr-defined]
+    require(actor, drilldown.resource_of(measure), Action.READ)
     result = _run_scoped(session, actor, report, query, settings)
+    entity = drilldown.RECORDS[measure][0]
+    _audit_listing(session, actor, entity, result, {"view": "drilldown", "measure": measure})
+    return result
+
+
+def funnel_dropped(
+    session: Session,
+    actor: Actor,
+    raw_query: str | dict[str, Any],
+    *,
+    step: int,
+    key: int | None,
+    cohort: date | None,
+    limit: int,
+    settings: Settings | None = None,
+) -> Result:
+    """The deals that dropped before funnel ``step``; needs READ on deals (and their scope)."""
+    report = catalog.get("funnel")
+    query = parse_query(report, raw_query)
+    require(actor, "deal", Action.READ)
+    with _scoped_runner(session, actor, settings) as runner:
+        result = funnel.dropped_at(
+            runner,
+            query,
+            step,
+            key=key,
+            limit=limit,  # type: ignore[arg-type]
+            cohort=cohort,
+        )
+    _audit_listing(session, actor, "deal", result, {"view": "funnel_dropped", "step": step})
+    return result
+
+
+def _audit_listing(
+    session: Session, actor: Actor, entity: str, result: Result, detail: dict[str, Any]
+) -> None:
     # Its own short transaction: the request's read transaction predates the snapshot
     # refresh, and SQLite refuses to turn such a stale reader into a writer.
     with unit_of_work(session.get_bind().engine) as audit_session:
@@ -70,11 +111,10 @@ def drill(
             audit_session,
             actor,
             action="list",
-            entity=result.rows[0]["entity"] if result.rows else "report",
+            entity=entity,
             row_count=len(result.rows),
-            detail={"view": "drilldown", "measure": query.measure},  # type: ignore[attr-defined]
+            detail=detail,
         )
-    return result
 
 
 def run(
@@ -99,6 +139,18 @@ def run(
     return _run_scoped(session, actor, report, query, settings)
 
 
+@contextmanager
+def _scoped_runner(session: Session, actor: Actor, settings: Settings | None) -> Iterator[Runner]:
+    """A runner over the caller's store and record scope, closed afterwards."""
+    scope = engine.record_scope(session, actor)
+    runner = Runner(engine.open_sources(engine.store_url(session), settings).scoped(scope))
+    try:
+        yield runner
+    finally:
+        if runner.sources.kind.value != "spark":  # the Spark session is shared by the process
+            runner.sources.backend.disconnect()
+
+
 def _run_scoped(
     session: Session,
     actor: Actor,
@@ -106,10 +158,5 @@ def _run_scoped(
     query: BaseModel,
     settings: Settings | None,
 ) -> Result:
-    scope = engine.record_scope(session, actor)
-    runner = Runner(engine.open_sources(engine.store_url(session), settings).scoped(scope))
-    try:
+    with _scoped_runner(session, actor, settings) as runner:
         return report.run(runner, query)
-    finally:
-        if runner.sources.kind.value != "spark":
-            runner.sources.backend.disconnect()

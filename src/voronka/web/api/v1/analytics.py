@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -88,6 +89,30 @@ def drill_down(
     q: Annotated[str, Query(max_length=20_000, description="DrilldownQuery as JSON.")] = "{}",
 ) -> Result:
     return analytics_service.drill(session, g.actor, q)
+
+
+@router.get(
+    "/analytics/funnel/dropped",
+    response_model=Result,
+    summary="The deals that reached the step before `step` but not `step`, within your scope",
+    responses={
+        400: {"description": "q is not a JSON object"},
+        403: {"description": "Your role may not read deals"},
+        422: {"description": "Invalid query; details name the field"},
+    },
+)
+def funnel_dropped(
+    session: DbSession,
+    g: Reader,
+    step: Annotated[int, Query(ge=2, le=20, description="The step the deals did not reach.")],
+    q: Annotated[str, Query(max_length=20_000, description="FunnelQuery as JSON.")] = "{}",
+    key: int | None = None,
+    cohort: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Result:
+    return analytics_service.funnel_dropped(
+        session, g.actor, q, step=step, key=key, cohort=cohort, limit=limit
+    )
 
 
 @router.get(
