@@ -50,7 +50,8 @@ def up() -> None:
 
 def test(extra_args: list[str]) -> None:
     install("test")
-    run(PY, "-m", "pytest", *extra_args)
+    # two workers: the machines this runs on have two cores
+    run(PY, "-m", "pytest", "-n", os.environ.get("VORONKA_TEST_WORKERS", "2"), *extra_args)
 
 
 def main() -> None:
