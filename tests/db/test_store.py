@@ -94,3 +94,25 @@ def test_every_column_is_classified_for_personal_data():
         and not (column.primary_key or column.foreign_keys or column.name in KEY_COLUMNS)
     ]
     assert missing == []
+
+
+@pytest.mark.sqlite_only  # the failure it guards against is SQLite's reader-to-writer upgrade
+def test_reads_that_audit_survive_concurrent_writers(engine: Engine):
+    """A read transaction that records an audit event while others commit must not fail.
+
+    SQLite refuses to upgrade a reader to a writer once another connection has committed
+    (SQLITE_BUSY_SNAPSHOT), so the audit rows of reads are written after the read.
+    """
+    from voronka.access.actor import Actor
+    from voronka.audit import service as audit
+    from voronka.audit.models import AuditEvent
+
+    with unit_of_work(engine) as session:
+        ensure_default(session)
+    with unit_of_work(engine, write=False) as reader:
+        reader.execute(select(func.count()).select_from(Team)).scalar()  # the read begins
+        with unit_of_work(engine) as writer:  # someone else commits meanwhile
+            writer.add(Team(workspace_id=1, name="meanwhile"))
+        audit.record(reader, Actor.system(), action="read", entity="team")
+    with unit_of_work(engine) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1

@@ -20,7 +20,6 @@ from voronka.analytics.result import Result
 from voronka.analytics.runner import Runner
 from voronka.audit import service as audit
 from voronka.config import Settings
-from voronka.db.session import unit_of_work
 from voronka.errors import BadRequest, ErrorDetail, Forbidden, InvalidInput
 
 #: Resources whose figures are company-wide, not per client: a report using them needs READ.
@@ -104,17 +103,9 @@ def funnel_dropped(
 def _audit_listing(
     session: Session, actor: Actor, entity: str, result: Result, detail: dict[str, Any]
 ) -> None:
-    # Its own short transaction: the request's read transaction predates the snapshot
-    # refresh, and SQLite refuses to turn such a stale reader into a writer.
-    with unit_of_work(session.get_bind().engine) as audit_session:
-        audit.record(
-            audit_session,
-            actor,
-            action="list",
-            entity=entity,
-            row_count=len(result.rows),
-            detail=detail,
-        )
+    audit.record(
+        session, actor, action="list", entity=entity, row_count=len(result.rows), detail=detail
+    )
 
 
 def run(

@@ -11,6 +11,7 @@ from voronka import clock
 from voronka.access.actor import Actor
 from voronka.audit.models import AuditEvent
 from voronka.db.base import Base
+from voronka.db.session import DEFERRED_WRITES
 
 CHANGED = "<changed>"
 
@@ -52,23 +53,28 @@ def record(
     detail: dict[str, Any] | None = None,
     row_count: int | None = None,
 ) -> None:
-    """Append one audit event for ``actor`` in the current transaction."""
-    session.add(
-        AuditEvent(
-            workspace_id=actor.workspace_id,
-            occurred_at=clock.now(),
-            actor_id=actor.user_id,
-            actor_kind=actor.kind.value,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            changes=changes,
-            detail=detail,
-            row_count=row_count,
-            request_id=actor.request_id,
-            ip=actor.ip,
-        )
+    """Append one audit event for ``actor`` in the current transaction.
+
+    In a read-only transaction the event is written right after it, by ``unit_of_work``.
+    """
+    event = AuditEvent(
+        workspace_id=actor.workspace_id,
+        occurred_at=clock.now(),
+        actor_id=actor.user_id,
+        actor_kind=actor.kind.value,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        changes=changes,
+        detail=detail,
+        row_count=row_count,
+        request_id=actor.request_id,
+        ip=actor.ip,
     )
+    if session.info.get("read_only"):
+        session.info.setdefault(DEFERRED_WRITES, []).append(event)
+    else:
+        session.add(event)
 
 
 def apply_changes(
@@ -89,6 +95,12 @@ def apply_changes(
         setattr(target, name, new)
     session.flush()
     target_id = target.id  # type: ignore[attr-defined]
-    record(session, actor, action="update", entity=entity, entity_id=target_id,
-           changes=redact_changes(type(target), changes))
+    record(
+        session,
+        actor,
+        action="update",
+        entity=entity,
+        entity_id=target_id,
+        changes=redact_changes(type(target), changes),
+    )
     return changes

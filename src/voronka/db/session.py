@@ -64,14 +64,28 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+#: ``Session.info`` key of objects a read-only transaction asked to write (audit events).
+DEFERRED_WRITES = "voronka_deferred_writes"
+
+
 @contextmanager
 def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
-    """Open one transaction: commit when the block ends, roll back on any error."""
-    bound = (engine or get_engine()).execution_options(voronka_write=write)
-    with session_factory(bound)() as session:
+    """Open one transaction: commit when the block ends, roll back on any error.
+
+    A read-only unit (``write=False``) never writes itself: SQLite cannot turn a reader into
+    a writer once another connection has committed, so what it records (audit events of the
+    reads) is written by a short write transaction right after it.
+    """
+    base = engine or get_engine()
+    with session_factory(base.execution_options(voronka_write=write))() as session:
+        session.info["read_only"] = not write
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        deferred = session.info.pop(DEFERRED_WRITES, [])
+    if deferred:
+        with unit_of_work(base, write=True) as writer:
+            writer.add_all(deferred)
