@@ -40,8 +40,11 @@ class Fact:
         if self.is_date:
             t = t.filter(t[self.at] >= ibis.date(period.start), t[self.at] <= ibis.date(period.end))
         else:
-            local = sources.local(t[self.at])
-            t = t.filter(local >= midnight(period.start), local < midnight(period.end_exclusive))
+            # Bounds moved to UTC rather than the column shifted to local time, so the engines
+            # can use column statistics (Parquet row groups, indexes) to skip data.
+            start = datetime.combine(period.start, time.min) - sources.utc_offset
+            end = datetime.combine(period.end_exclusive, time.min) - sources.utc_offset
+            t = t.filter(t[self.at] >= ibis.timestamp(start), t[self.at] < ibis.timestamp(end))
         for dimension, ids in filters.by_dimension().items():
             if dimension not in self.dimensions:
                 raise InvalidInput(
