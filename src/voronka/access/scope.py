@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from voronka.access.actor import Actor
 from voronka.access.policy import Scope
 from voronka.client.models import Client
+from voronka.errors import ErrorDetail, Forbidden, InvalidInput
 from voronka.user.models import User
 
 
@@ -61,3 +62,28 @@ def owner_in_scope(session: Session, actor: Actor, scope: Scope, owner_id: int |
         team_id = session.scalar(select(User.team_id).where(User.id == owner_id))
         return team_id == actor.team_id
     return False
+
+
+def check_owner(
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    owner_id: int | None,
+    *,
+    refusal: str,
+    allow_unassigned: bool = False,
+) -> None:
+    """Refuse an owner who is no active user of the workspace (422) or is outside ``scope``
+    (403 with ``refusal``). No owner (``None``) passes when ``allow_unassigned``, otherwise
+    only within a team scope, like any unassigned record."""
+    if owner_id is None and allow_unassigned:
+        return
+    if owner_id is not None:
+        owner = session.get(User, owner_id)
+        if owner is None or owner.workspace_id != actor.workspace_id or not owner.is_active:
+            raise InvalidInput(
+                "owner_id: no such active user",
+                [ErrorDetail("no such active user", field="owner_id")],
+            )
+    if not owner_in_scope(session, actor, scope, owner_id):
+        raise Forbidden(refusal, [ErrorDetail("outside your scope", field="owner_id")])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from voronka import clock
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, Scope, scope_for
-from voronka.access.scope import owner_in_scope
+from voronka.access.scope import check_owner
 from voronka.activity import repository
 from voronka.activity.models import Activity, ActivityKind
 from voronka.activity.schemas import (
@@ -26,7 +26,6 @@ from voronka.activity.schemas import (
 )
 from voronka.audit import service as audit
 from voronka.errors import Conflict, ErrorDetail, Forbidden, InvalidInput, TransitionNotAllowed
-from voronka.user.models import User
 
 #: What each derived duration is computed from; changing one of these re-derives it.
 DURATION_INPUTS = {
@@ -40,18 +39,14 @@ class ExternalIdTaken(Conflict):
 
 
 def _check_owner(session: Session, actor: Actor, scope: Scope, owner_id: int | None) -> None:
-    if owner_id is None:
-        return
-    owner = session.get(User, owner_id)
-    if owner is None or owner.workspace_id != actor.workspace_id or not owner.is_active:
-        raise InvalidInput(
-            "owner_id: no such active user", [ErrorDetail("unknown user", field="owner_id")]
-        )
-    if not owner_in_scope(session, actor, scope, owner_id):
-        raise Forbidden(
-            "you may not give an activity to that owner",
-            [ErrorDetail("outside your scope", field="owner_id")],
-        )
+    check_owner(
+        session,
+        actor,
+        scope,
+        owner_id,
+        refusal="you may not give an activity to that owner",
+        allow_unassigned=True,
+    )
 
 
 def _check_links(session: Session, actor: Actor, scope: Scope, values: dict[str, Any]) -> None:

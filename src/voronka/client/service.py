@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session
 from voronka import clock
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, Scope, scope_for
-from voronka.access.scope import owner_in_scope
-
-__all__ = ["owner_in_scope"]
+from voronka.access.scope import check_owner
 from voronka.audit import service as audit
 from voronka.client import repository
 from voronka.client.contact import normalize_or_invalid
@@ -20,7 +18,6 @@ from voronka.client.models import Client, ClientTag, ContactKind, ContactPoint
 from voronka.client.schemas import ClientCreate, ClientUpdate, ContactIn
 from voronka.config import get_settings
 from voronka.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
-from voronka.user.models import User
 
 
 class DuplicateClient(Conflict):
@@ -47,17 +44,7 @@ def _search_text(client: Client) -> str:
 
 
 def _check_owner(session: Session, actor: Actor, scope: Scope, owner_id: int | None) -> None:
-    if owner_id is not None:
-        owner = session.get(User, owner_id)
-        if owner is None or owner.workspace_id != actor.workspace_id or not owner.is_active:
-            raise InvalidInput(
-                "owner_id: no such active user", [ErrorDetail("unknown user", field="owner_id")]
-            )
-    if not owner_in_scope(session, actor, scope, owner_id):
-        raise Forbidden(
-            "you may not give a client to that owner",
-            [ErrorDetail("outside your scope", field="owner_id")],
-        )
+    check_owner(session, actor, scope, owner_id, refusal="you may not give a client to that owner")
 
 
 def _check_company(session: Session, actor: Actor, scope: Scope, company_id: int | None) -> None:

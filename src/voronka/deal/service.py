@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from voronka import clock
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, Scope, scope_for
-from voronka.access.scope import owner_in_scope
+from voronka.access.scope import check_owner
 from voronka.audit import service as audit
 from voronka.campaign.models import Campaign, Channel
 from voronka.client import repository as client_repository
@@ -28,7 +28,6 @@ from voronka.errors import ErrorDetail, Forbidden, InvalidInput, TransitionNotAl
 from voronka.pipeline import repository as pipeline_repository
 from voronka.pipeline.models import Pipeline, Stage, StageKind
 from voronka.pipeline.service import active_stages
-from voronka.user.models import User
 
 NOT_NULLABLE = frozenset({"title", "client_id", "amount", "currency", "custom_fields"})
 
@@ -52,15 +51,7 @@ def _check_client(session: Session, actor: Actor, scope: Scope, client_id: int) 
 
 
 def _check_owner(session: Session, actor: Actor, scope: Scope, owner_id: int | None) -> None:
-    if owner_id is not None:
-        owner = session.get(User, owner_id)
-        if owner is None or owner.workspace_id != actor.workspace_id or not owner.is_active:
-            raise _invalid("owner_id", "no such active user")
-    if not owner_in_scope(session, actor, scope, owner_id):
-        raise Forbidden(
-            "you may not give a deal to that owner",
-            [ErrorDetail("outside your scope", field="owner_id")],
-        )
+    check_owner(session, actor, scope, owner_id, refusal="you may not give a deal to that owner")
 
 
 def _marketing_source(

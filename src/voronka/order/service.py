@@ -26,13 +26,12 @@ from sqlalchemy.orm import Session
 from voronka import clock
 from voronka.access.actor import Actor
 from voronka.access.policy import Scope
-from voronka.access.scope import owner_in_scope
+from voronka.access.scope import check_owner
 from voronka.audit import service as audit
 from voronka.config import get_settings
 from voronka.errors import (
     Conflict,
     ErrorDetail,
-    Forbidden,
     InvalidInput,
     TransitionNotAllowed,
 )
@@ -58,7 +57,6 @@ from voronka.order.schemas import (
     StatusChangeIn,
     StockLevelIn,
 )
-from voronka.user.models import User
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -225,15 +223,10 @@ def put_stock_level(
 # -- orders ---------------------------------------------------------------------------------
 
 
-def _check_owner(session: Session, actor: Actor, scope: Scope, owner_id: int) -> None:
-    owner = session.get(User, owner_id)
-    if owner is None or owner.workspace_id != actor.workspace_id or not owner.is_active:
-        raise _invalid("owner_id", "no such active user")
-    if not owner_in_scope(session, actor, scope, owner_id):
-        raise Forbidden(
-            "you may not credit an order to that owner",
-            [ErrorDetail("outside your scope", field="owner_id")],
-        )
+def _check_owner(session: Session, actor: Actor, scope: Scope, owner_id: int | None) -> None:
+    check_owner(
+        session, actor, scope, owner_id, refusal="you may not credit an order to that owner"
+    )
 
 
 def _check_deal(session: Session, actor: Actor, deal_id: int | None, client_id: int) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from voronka import clock
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, Scope, scope_for
-from voronka.access.scope import owner_in_scope
+from voronka.access.scope import check_owner
 from voronka.audit import service as audit
 from voronka.errors import ErrorDetail, Forbidden, InvalidInput
 from voronka.support import repository
@@ -25,7 +25,6 @@ from voronka.support.schemas import (
     TicketCreate,
     TicketUpdate,
 )
-from voronka.user.models import User
 
 DONE = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
 HUNDREDTH = Decimal("0.01")
@@ -49,16 +48,14 @@ def _check_order(session: Session, actor: Actor, client_id: int, order_id: int |
 
 
 def _check_owner(session: Session, actor: Actor, scope: Scope, owner_id: int | None) -> None:
-    if owner_id is None:
-        return
-    owner = session.get(User, owner_id)
-    if owner is None or owner.workspace_id != actor.workspace_id or not owner.is_active:
-        raise _unknown("owner_id", "active user")
-    if not owner_in_scope(session, actor, scope, owner_id):
-        raise Forbidden(
-            "you may not give a ticket to that owner",
-            [ErrorDetail("outside your scope", field="owner_id")],
-        )
+    check_owner(
+        session,
+        actor,
+        scope,
+        owner_id,
+        refusal="you may not give a ticket to that owner",
+        allow_unassigned=True,
+    )
 
 
 def _set_status(ticket: Ticket, status: TicketStatus) -> None:

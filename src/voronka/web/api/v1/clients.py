@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from voronka import clock
 from voronka.access.policy import Action
+from voronka.access.scope import owner_in_scope
 from voronka.audit import service as audit
 from voronka.client import merge as merge_service
 from voronka.client import repository
@@ -105,9 +106,7 @@ def list_clients(
     phone: Annotated[str | None, Query(max_length=40)] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
 ) -> Page[ClientOut]:
-    if owner_id is not None and not client_service.owner_in_scope(
-        session, g.actor, g.scope, owner_id
-    ):
+    if owner_id is not None and not owner_in_scope(session, g.actor, g.scope, owner_id):
         raise Forbidden(
             "you may not filter by that owner",
             [ErrorDetail("outside your scope", field="owner_id")],
