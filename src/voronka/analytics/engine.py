@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, Scope, require
 from voronka.analytics import snapshot, sources
-from voronka.analytics.runner import Runner
 from voronka.analytics.sources import RecordScope, Sources
 from voronka.config import Settings, get_settings
 from voronka.errors import BadRequest
@@ -48,8 +47,9 @@ def snapshot_dir(settings: Settings, database_url: str) -> Path:
     return Path(settings.analytics_dir) / digest
 
 
-def ensure_snapshot(settings: Settings, database_url: str, *, force: bool = False
-                    ) -> dict[str, str]:
+def ensure_snapshot(
+    settings: Settings, database_url: str, *, force: bool = False
+) -> dict[str, str]:
     """Refresh the snapshot if it is stale; return what was done per table (empty if fresh)."""
     directory = snapshot_dir(settings, database_url)
     mark = directory / REFRESHED_MARK
@@ -68,9 +68,13 @@ def spark_session(master: str) -> Any:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    return (SparkSession.builder.master(master).appName("voronka")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    return (
+        SparkSession.builder.master(master)
+        .appName("voronka")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
 
 
 def open_sources(database_url: str, settings: Settings | None = None) -> Sources:
@@ -83,8 +87,9 @@ def open_sources(database_url: str, settings: Settings | None = None) -> Sources
     ensure_snapshot(settings, database_url)
     directory = snapshot_dir(settings, database_url)
     if settings.analytics_engine == "spark":
-        return sources.spark_sources(directory, settings.timezone,
-                                     spark_session(settings.spark_master))
+        return sources.spark_sources(
+            directory, settings.timezone, spark_session(settings.spark_master)
+        )
     return sources.duckdb_sources(directory, settings.timezone)
 
 
@@ -101,9 +106,3 @@ def record_scope(session: Session, actor: Actor) -> RecordScope:
 
 def store_url(session: Session) -> str:
     return session.get_bind().engine.url.render_as_string(hide_password=False)
-
-
-def runner_for(session: Session, actor: Actor, settings: Settings | None = None) -> Runner:
-    """A runner over the session's store on the engine, limited to what ``actor`` may see."""
-    found = open_sources(store_url(session), settings)
-    return Runner(found.scoped(record_scope(session, actor)))

@@ -18,6 +18,7 @@ from voronka.analytics.metrics.registry import METRICS
 from voronka.analytics.reports import funnel
 from voronka.analytics.result import Result
 from voronka.analytics.runner import Runner
+from voronka.analytics.sources import RecordScope
 from voronka.audit import service as audit
 from voronka.config import Settings
 from voronka.errors import BadRequest, ErrorDetail, Forbidden, InvalidInput
@@ -66,7 +67,7 @@ def drill(
     query = parse_query(report, raw_query)
     measure = query.measure  # type: ignore[attr-defined]
     require(actor, drilldown.resource_of(measure), Action.READ)
-    result = _run_scoped(session, actor, report, query, settings)
+    result = _run_scoped(session, engine.record_scope(session, actor), report, query, settings)
     entity = drilldown.RECORDS[measure][0]
     _audit_listing(session, actor, entity, result, {"view": "drilldown", "measure": measure})
     return result
@@ -87,7 +88,7 @@ def funnel_dropped(
     report = catalog.get("funnel")
     query = parse_query(report, raw_query)
     require(actor, "deal", Action.READ)
-    with _scoped_runner(session, actor, settings) as runner:
+    with _scoped_runner(session, engine.record_scope(session, actor), settings) as runner:
         result = funnel.dropped_at(
             runner,
             query,
@@ -121,19 +122,21 @@ def run(
     company_wide = sorted(needed_resources(report, query) & COMPANY_WIDE)
     for resource in company_wide:
         require(actor, resource, Action.READ)
-    if company_wide and not engine.record_scope(session, actor).is_everything:
+    scope = engine.record_scope(session, actor)
+    if company_wide and not scope.is_everything:
         # spend is company-wide: dividing it by one team's clients would mislead
         raise Forbidden(
             "figures built on ad spend (CPL, CAC, ROMI…) need company-wide scope; "
             "ask for them without spend or as an administrator or marketer"
         )
-    return _run_scoped(session, actor, report, query, settings)
+    return _run_scoped(session, scope, report, query, settings)
 
 
 @contextmanager
-def _scoped_runner(session: Session, actor: Actor, settings: Settings | None) -> Iterator[Runner]:
-    """A runner over the caller's store and record scope, closed afterwards."""
-    scope = engine.record_scope(session, actor)
+def _scoped_runner(
+    session: Session, scope: RecordScope, settings: Settings | None
+) -> Iterator[Runner]:
+    """A runner over the session's store limited to ``scope``, closed afterwards."""
     runner = Runner(engine.open_sources(engine.store_url(session), settings).scoped(scope))
     try:
         yield runner
@@ -144,10 +147,10 @@ def _scoped_runner(session: Session, actor: Actor, settings: Settings | None) ->
 
 def _run_scoped(
     session: Session,
-    actor: Actor,
+    scope: RecordScope,
     report: catalog.Report,
     query: BaseModel,
     settings: Settings | None,
 ) -> Result:
-    with _scoped_runner(session, actor, settings) as runner:
+    with _scoped_runner(session, scope, settings) as runner:
         return report.run(runner, query)
