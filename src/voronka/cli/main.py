@@ -42,8 +42,9 @@ def serve(
 
 def _register_optional() -> None:
     """Commands contributed by other areas (demo, import/export) register here."""
-    from voronka.cli import demo, report, transfer
+    from voronka.cli import analyze, demo, report, transfer
 
+    app.add_typer(analyze.app, name="analyze")
     app.command(name="demo")(demo.demo)
     app.command(name="report")(report.report)
     app.command(name="snapshot")(report.snapshot)

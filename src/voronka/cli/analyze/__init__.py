@@ -1,0 +1,11 @@
+"""``voronka analyze <model> FILE …``: analyst mode, every model on a plain file.
+
+One module per model defines its command on ``app`` (from ``voronka.cli.analyze.base``) and
+is imported below. The contract (options, JSON keys) is documented in docs/analyst-mode.md.
+"""
+
+from voronka.cli.analyze.base import app
+
+# Each model's command module registers itself on ``app`` when imported (one line each).
+
+__all__ = ["app"]
