@@ -6,6 +6,8 @@ from voronka.campaign.models import AdSpend, Campaign, Channel, Touchpoint, Trac
 from voronka.client.models import Client, ClientTag, ConsentRecord, ContactPoint
 from voronka.db.base import Base
 from voronka.deal.models import Deal, DealStageChange
+from voronka.integrations.inbound import InboundEvent
+from voronka.integrations.telephony.models import TelephonyCall, TelephonyExtension
 from voronka.order.models import (
     Order,
     OrderLine,
@@ -33,6 +35,7 @@ __all__ = [
     "ContactPoint",
     "Deal",
     "DealStageChange",
+    "InboundEvent",
     "Feedback",
     "Order",
     "OrderLine",
@@ -43,6 +46,8 @@ __all__ = [
     "Stage",
     "StockLevel",
     "Team",
+    "TelephonyCall",
+    "TelephonyExtension",
     "Ticket",
     "Touchpoint",
     "TrackingNumber",

@@ -1,0 +1,1 @@
+"""Integrations: the raw inbound log and one package per kind of provider (telephony…)."""

@@ -1,0 +1,1 @@
+"""Telephony: provider webhooks turned into normalised call events, processed in a job."""
