@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     spark_master: str = Field(
         "local[2]", description="Spark master URL, e.g. `local[2]` or `spark://host:7077`."
     )
+    embedded_worker: bool = Field(
+        True, description="Run queued jobs in a thread of `voronka serve`; turn off when "
+        "separate `voronka worker` processes run them.",
+    )
+    job_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How long a job worker waits when the queue is empty."
+    )
+    job_lease_seconds: int = Field(
+        600, ge=10, description="A running job whose worker has not reported for this long "
+        "is taken to be dead and queued again.",
+    )
     host: str = Field("127.0.0.1", description="Address `voronka serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `voronka serve` listens on.")
 

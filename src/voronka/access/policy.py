@@ -113,6 +113,8 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
         Action.DELETE: _row(ALL, OWN, OWN, OWN, OWN),
     },
     "audit_event": {Action.READ: _row(ALL, TEAM, NONE, NONE, NONE)},
+    # Background jobs (imports, refits): people follow the progress of the jobs they started.
+    "job": {Action.READ: _row(ALL, OWN, OWN, OWN, OWN)},
     # Reports: aggregates over the facts of the clients in scope. Marketers and analysts see
     # company-wide aggregates; drilling down to the records behind a figure follows the
     # records' own policy (they have none on client records, so they get no drill-down).

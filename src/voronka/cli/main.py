@@ -36,15 +36,21 @@ def serve(
     settings = get_settings()
     migrate.ensure_current(get_engine())
     logging.basicConfig(level=logging.INFO)
+    if settings.embedded_worker:
+        from voronka.jobs.runner import start_embedded
+
+        start_embedded(get_engine())
     uvicorn.run("voronka.web.asgi:app", host=host or settings.host, port=port or settings.port,
                 workers=workers, proxy_headers=False)
 
 
 def _register_optional() -> None:
     """Commands contributed by other areas (demo, import/export) register here."""
-    from voronka.cli import analyze, demo, report, transfer
+    from voronka.cli import analyze, demo, jobs, report, transfer
 
     app.add_typer(analyze.app, name="analyze")
+    app.add_typer(jobs.app, name="jobs")
+    app.command(name="worker")(jobs.worker)
     app.command(name="demo")(demo.demo)
     app.command(name="report")(report.report)
     app.command(name="snapshot")(report.snapshot)

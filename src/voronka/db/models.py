@@ -6,6 +6,7 @@ from voronka.campaign.models import AdSpend, Campaign, Channel, Touchpoint, Trac
 from voronka.client.models import Client, ClientTag, ConsentRecord, ContactPoint
 from voronka.db.base import Base
 from voronka.deal.models import Deal, DealStageChange
+from voronka.jobs.models import Job
 from voronka.integrations.inbound import InboundEvent
 from voronka.integrations.telephony.models import TelephonyCall, TelephonyExtension
 from voronka.order.models import (
@@ -37,6 +38,7 @@ __all__ = [
     "DealStageChange",
     "InboundEvent",
     "Feedback",
+    "Job",
     "Order",
     "OrderLine",
     "OrderStatusChange",

@@ -9,6 +9,7 @@ from voronka.web.api.v1 import (
     auth,
     clients,
     deals,
+    jobs,
     marketing,
     orders,
     pipelines,
@@ -33,5 +34,6 @@ for module in (
     audit,
     transfer,
     analytics,
+    jobs,
 ):
     router.include_router(module.router)
