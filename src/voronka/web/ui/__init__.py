@@ -1,0 +1,1 @@
+"""Server-rendered web interface (Jinja2 + HTMX) over the same services as the API."""

@@ -1,0 +1,334 @@
+"""Russian and English for the web interface: messages and locale-aware numbers and dates.
+
+Messages are keyed by their English text (as gettext does); ``RU`` holds the Russian. A test
+checks that every message used by a template has a Russian translation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+
+RU: dict[str, str] = {
+    # navigation and frame
+    "Overview": "Обзор",
+    "Funnel": "Воронка",
+    "Channels": "Каналы",
+    "Channels & attribution": "Каналы и атрибуция",
+    "Managers": "Менеджеры",
+    "Calls": "Звонки",
+    "Clients": "Клиенты",
+    "Client analytics": "Аналитика клиентов",
+    "Cohorts & LTV": "Когорты и LTV",
+    "Products": "Товары",
+    "Forecast": "Прогноз",
+    "Experiments": "Эксперименты",
+    "Pipeline": "Воронка продаж",
+    "Tasks": "Задачи",
+    "Orders": "Заказы",
+    "Settings": "Настройки",
+    "Analytics": "Аналитика",
+    "Work": "Работа",
+    "Sign in": "Войти",
+    "Sign out": "Выйти",
+    "E-mail": "Эл. почта",
+    "Password": "Пароль",
+    "Language": "Язык",
+    "Main navigation": "Основная навигация",
+    "Skip to content": "Перейти к содержимому",
+    "Wrong e-mail or password": "Неверная почта или пароль",
+    "Voronka — analytical CRM": "Воронка — аналитическая CRM",
+    # filters
+    "From": "С",
+    "To": "По",
+    "Breakdown": "Разбивка",
+    "None": "Нет",
+    "Apply": "Применить",
+    "Channel": "Канал",
+    "Campaign": "Кампания",
+    "Manager": "Менеджер",
+    "Product group": "Группа товаров",
+    "Search": "Поиск",
+    "Owner": "Ответственный",
+    "Anyone": "Любой",
+    "Kind": "Тип",
+    "Any": "Любой",
+    "Tag": "Тег",
+    "Save view": "Сохранить вид",
+    "View name": "Название вида",
+    "Saved views": "Сохранённые виды",
+    "Delete": "Удалить",
+    "Period": "Период",
+    # dashboard
+    "Key metrics": "Ключевые показатели",
+    "vs previous period": "к прошлому периоду",
+    "vs last year": "к прошлому году",
+    "Revenue dynamics": "Динамика выручки",
+    "Channel ROMI": "ROMI по каналам",
+    "Alerts": "Оповещения",
+    "No alerts": "Оповещений нет",
+    "Formula": "Формула",
+    "Show the records": "Показать записи",
+    "Records behind the figure": "Записи за показателем",
+    "Value": "Значение",
+    "Previous": "Прошлый период",
+    "Year ago": "Год назад",
+    "Growth, %": "Рост, %",
+    "Year over year, %": "К прошлому году, %",
+    "Metric": "Показатель",
+    "Total": "Итого",
+    "Export": "Выгрузить",
+    "Step": "Шаг",
+    "Stage": "Этап",
+    "Entered": "Вошли",
+    "Conversion from previous, %": "Конверсия из предыдущего, %",
+    "Conversion overall, %": "Конверсия от начала, %",
+    "Dropped": "Отпали",
+    "Median hours in stage": "Медиана часов на этапе",
+    "Leads": "Лиды",
+    "Won": "Выиграно",
+    "Lost": "Проиграно",
+    "Revenue": "Выручка",
+    "Spend": "Расход",
+    "New buyers": "Новые покупатели",
+    "Team": "Команда",
+    "Win rate, %": "Доля выигранных, %",
+    "Paid orders": "Оплаченные заказы",
+    "Average check": "Средний чек",
+    "Response median, min": "Медиана ответа, мин",
+    "Missed calls": "Пропущенные",
+    "Overdue tasks": "Просроченные задачи",
+    "Hour": "Час",
+    "Weekday": "День недели",
+    "Inbound calls": "Входящие звонки",
+    "Missed, %": "Пропущено, %",
+    "Not called back": "Не перезвонили",
+    "Staffing advice": "Рекомендации по сменам",
+    "Agents needed": "Нужно операторов",
+    "Scheduled": "В смене",
+    "Service level": "Уровень сервиса",
+    "Calls per hour": "Звонков в час",
+    "Calls by hour and weekday": "Звонки по часам и дням недели",
+    "Financial rating": "Финансовый рейтинг",
+    "RFM map": "Карта RFM",
+    "Segment": "Сегмент",
+    "Segments": "Сегменты",
+    "Share of revenue, %": "Доля выручки, %",
+    "ABC class": "Класс ABC",
+    "Rank": "Место",
+    "Client": "Клиент",
+    "Retention, %": "Удержание, %",
+    "Cohort": "Когорта",
+    "Cohort size": "Размер когорты",
+    "Month": "Месяц",
+    "Payback month": "Месяц окупаемости",
+    "Payback": "Окупаемость",
+    "Retention triangle": "Треугольник удержания",
+    "Not available yet": "Пока недоступно",
+    "This analysis is not installed in this version.": "Этот анализ ещё не установлен в этой версии.",
+    # CRM
+    "Name": "Имя",
+    "Phone": "Телефон",
+    "Contacts": "Контакты",
+    "Consent": "Согласия",
+    "Granted": "Дано",
+    "Withdrawn": "Отозвано",
+    "Deals": "Сделки",
+    "Timeline": "История",
+    "Quick actions": "Быстрые действия",
+    "Log a call": "Записать звонок",
+    "Add a note": "Добавить заметку",
+    "Add a task": "Добавить задачу",
+    "New deal": "Новая сделка",
+    "Subject": "Тема",
+    "Text": "Текст",
+    "Due": "Срок",
+    "Title": "Название",
+    "Amount": "Сумма",
+    "Save": "Сохранить",
+    "Saved": "Сохранено",
+    "Created": "Создан",
+    "Status": "Статус",
+    "Open": "Открыта",
+    "Done": "Выполнено",
+    "Mark done": "Выполнить",
+    "Overdue": "Просрочено",
+    "Move to": "Переместить в",
+    "Move": "Переместить",
+    "Lost reason": "Причина проигрыша",
+    "deals": "сделок",
+    "Drag a card to another stage, or use the Move form on the card.":
+        "Перетащите карточку на другой этап или используйте форму «Переместить» на карточке.",
+    "Previous page": "Предыдущая страница",
+    "Next page": "Следующая страница",
+    "Page": "Страница",
+    "of": "из",
+    "No rows": "Нет строк",
+    "Number": "Номер",
+    "Paid": "Оплачен",
+    "SKU": "Артикул",
+    "Price": "Цена",
+    "Active": "Активен",
+    "Yes": "Да",
+    "No": "Нет",
+    "Pipelines and stages": "Воронки и этапы",
+    "Channels and campaigns": "Каналы и кампании",
+    "Tracking numbers": "Номера отслеживания",
+    "Users and roles": "Пользователи и роли",
+    "Integrations": "Интеграции",
+    "Imports": "Импорт",
+    "Role": "Роль",
+    "Probability, %": "Вероятность, %",
+    "Number of deals": "Число сделок",
+    "Not found": "Не найдено",
+    "Access denied": "Доступ запрещён",
+    "Something went wrong": "Что-то пошло не так",
+    "Back to the overview": "Вернуться к обзору",
+    "Refused": "Отказано",
+    "My open tasks": "Мои открытые задачи",
+    "Reminders due": "Напоминания",
+    "Call": "Звонок",
+    "Note": "Заметка",
+    "Task": "Задача",
+    "Direction": "Направление",
+    "Inbound": "Входящий",
+    "Outbound": "Исходящий",
+    "Duration, s": "Длительность, с",
+    "Result": "Результат",
+    "Answered": "Отвечен",
+    "Missed": "Пропущен",
+    "Person": "Человек",
+    "Company": "Компания",
+    "Webhook address": "Адрес вебхука",
+    "Last events": "Последние события",
+    "Progress": "Ход выполнения",
+    "Started": "Начат",
+    "Finished": "Завершён",
+    "rows": "строк",
+    "Warehouse": "Склад",
+    "Stock": "Остаток",
+    "Channel ROMI, %": "ROMI канала, %",
+    "CPL": "CPL",
+    "CAC": "CAC",
+    "ROMI, %": "ROMI, %",
+    "Chart": "График",
+    "Table": "Таблица",
+    "Level": "Уровень",
+    "Records": "Записи",
+    "Orders of the period": "Заказы периода",
+    "Signed in as": "Вы вошли как",
+    "Recency": "Давность",
+    "Frequency": "Частота",
+    "Monetary": "Деньги",
+    "Clients in segment": "Клиентов в сегменте",
+    "Deal moved": "Сделка перемещена",
+    "Client card": "Карточка клиента",
+    "Product": "Товар",
+    "Units": "Штук",
+    "Filters": "Фильтры",
+    "Actions": "Действия",
+    "Description": "Описание",
+    "Date": "Дата",
+    "Load more": "Показать ещё",
+    "Reports": "Отчёты",
+    "Administration": "Администрирование",
+    "Admin": "Администратор",
+    "Head of sales": "Руководитель продаж",
+    "Sales manager": "Менеджер по продажам",
+    "Marketer": "Маркетолог",
+    "Analyst": "Аналитик",
+}
+
+
+def translate(language: str, message: str) -> str:
+    """``message`` in ``language`` (English text is the key)."""
+    if language == "ru":
+        return RU.get(message, message)
+    return message
+
+
+def choose(requested: str | None, accept_language: str | None) -> str:
+    """The interface language: an explicit choice, else the browser's, else Russian."""
+    if requested in LANGUAGES:
+        return requested  # type: ignore[return-value]
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+class Formatter:
+    """Numbers, money, percentages and dates in one language's conventions."""
+
+    def __init__(self, language: str, currency: str) -> None:
+        self.locale = "ru_RU" if language == "ru" else "en_US"
+        self.currency = currency
+
+    def number(self, value: Any, digits: int = 0) -> str:
+        if value is None:
+            return "—"
+        return babel_numbers.format_decimal(
+            round(Decimal(str(value)), digits),
+            format=f"#,##0{'.' + '0' * digits if digits else ''}",
+            locale=self.locale,
+        )
+
+    def money(self, value: Any, currency: str | None = None) -> str:
+        if value is None:
+            return "—"
+        amount = Decimal(str(value))
+        amount = round(amount, 0 if abs(amount) >= 1000 else 2)
+        return babel_numbers.format_currency(
+            amount,
+            currency or self.currency,
+            locale=self.locale,
+            format_type="standard",
+            currency_digits=False,
+            decimal_quantization=False,
+            format="¤#,##0" if self.locale == "en_US" else "#,##0 ¤",
+        )
+
+    def percent(self, value: Any, digits: int = 1) -> str:
+        if value is None:
+            return "—"
+        return self.number(value, digits) + " %"
+
+    def signed_percent(self, value: Any) -> str:
+        if value is None:
+            return "—"
+        sign = "+" if value > 0 else ("−" if value < 0 else "")
+        return sign + self.percent(abs(value))
+
+    def date(self, value: date | datetime | None, zone: Any = None) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, datetime):
+            local = value.astimezone(zone) if zone else value
+            return babel_dates.format_datetime(local, "short", locale=self.locale)
+        return babel_dates.format_date(value, "medium", locale=self.locale)
+
+    def month(self, value: date | None) -> str:
+        if value is None:
+            return "—"
+        return babel_dates.format_date(value, "LLL yyyy", locale=self.locale)
+
+    def by_unit(self, value: Any, unit: str) -> str:
+        if unit == "money":
+            return self.money(value)
+        if unit == "percent":
+            return self.percent(value)
+        if unit == "seconds":
+            return self.number(value) + (" с" if self.locale == "ru_RU" else " s")
+        if unit == "days":
+            return self.number(value, 1) + (" дн." if self.locale == "ru_RU" else " d")
+        if unit == "score":
+            return self.number(value, 1)
+        return self.number(value)

@@ -1,0 +1,50 @@
+"""What several pages share: filter options and the per-page policy annotations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from voronka.access.policy import Action, Scope, scope_for
+from voronka.campaign import repository as campaign_repository
+from voronka.user import repository as user_repository
+from voronka.user.models import Role
+from voronka.web.ui.auth import PageGrant, Viewer, page_grant
+
+SALES_ROLES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES)
+
+ReportReader = Annotated[PageGrant, Depends(page_grant("report", Action.READ))]
+
+
+@dataclass
+class FilterOptions:
+    channels: list[tuple[int, str]] = field(default_factory=list)
+    managers: list[tuple[int, str]] = field(default_factory=list)
+
+
+def managers(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
+    """Salespeople the viewer's reports (or lists) may be filtered by."""
+    scope = scope_for(viewer.actor, "report", Action.READ)
+    query = user_repository.visible_to(viewer.actor, scope if scope is not Scope.NONE else Scope.OWN)
+    from voronka.user.models import User
+
+    rows = session.scalars(
+        query.where(User.role.in_(SALES_ROLES), User.is_active.is_(True)).order_by(User.name)
+    )
+    return [(u.id, u.name) for u in rows]
+
+
+def channels(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
+    from voronka.campaign.models import Channel
+
+    rows = session.scalars(
+        campaign_repository.channels_of(viewer.actor.workspace_id).order_by(Channel.name)
+    )
+    return [(c.id, c.name) for c in rows]
+
+
+def filter_options(session: Session, viewer: Viewer) -> FilterOptions:
+    return FilterOptions(channels(session, viewer), managers(session, viewer))
