@@ -20,6 +20,7 @@ from voronka.order.models import (
 from voronka.pipeline.models import Pipeline, Stage
 from voronka.support.models import Feedback, Ticket
 from voronka.user.models import ApiToken, Team, User, UserSession
+from voronka.web.ui.models import SavedView
 from voronka.workspace.models import Workspace
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Pipeline",
     "Product",
     "ProductGroup",
+    "SavedView",
     "Stage",
     "StockLevel",
     "Team",

@@ -15,6 +15,7 @@ from voronka.config import get_settings
 from voronka.db.session import get_engine
 from voronka.web import errors
 from voronka.web.api.v1 import router as api_v1
+from voronka.web.ui import router as ui
 
 UPLOAD_PREFIX = "/api/v1/imports/"
 
@@ -78,6 +79,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or get_engine()
     errors.install(app)
     app.include_router(api_v1, prefix="/api/v1")
+    ui.install(app)
 
     # Added first, so it runs inside the request-id middleware below.
     app.add_middleware(
