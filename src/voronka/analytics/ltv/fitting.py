@@ -1,0 +1,98 @@
+"""What the lifetime-value estimators share: input checks, pattern compression, the optimiser.
+
+Customers with the same ``(x, t_x, T)`` contribute the same log-likelihood, so the models fit
+on the unique rows weighted by how many customers share them (Fader & Hardie's "compressed
+CBS"). On data in whole days this divides the work by one to two orders of magnitude.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import minimize
+
+from voronka.errors import ErrorDetail, InvalidInput
+
+Floats = NDArray[np.float64]
+#: Log-parameters stay inside this box: e^-12 … e^12 covers every sane time unit.
+LOG_BOUND = 12.0
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Unique ``(x, t_x, T)`` rows and the number of customers showing each."""
+
+    x: Floats
+    t_x: Floats
+    T: Floats
+    count: Floats
+
+    @classmethod
+    def of(cls, x: Floats, t_x: Floats, T: Floats) -> Patterns:
+        stacked = np.column_stack([x, t_x, T])
+        unique, counts = np.unique(stacked, axis=0, return_counts=True)
+        return cls(unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(np.float64))
+
+
+def as_array(values: ArrayLike, name: str) -> Floats:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise _invalid(f"{name} must be one-dimensional", name)
+    if not np.all(np.isfinite(array)):
+        raise _invalid(f"{name} holds a missing or infinite value", name)
+    return array
+
+
+def check_rfm(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[Floats, ...]:
+    """Validate a customer summary: whole ``x ≥ 0``, ``0 ≤ t_x ≤ T``, ``t_x = 0`` when x = 0."""
+    x, t_x, age = (as_array(frequency, "frequency"), as_array(recency, "recency"),
+                   as_array(T, "T"))
+    if not len(x) == len(t_x) == len(age):
+        raise _invalid("frequency, recency and T must have the same length", "frequency")
+    if len(x) == 0:
+        raise _invalid("no customers to fit", "frequency")
+    if np.any(x < 0) or np.any(x != np.round(x)):
+        raise _invalid("frequency must be a whole number ≥ 0", "frequency")
+    if np.any(t_x < 0) or np.any(t_x > age + 1e-9):
+        raise _invalid("recency must lie between 0 and T", "recency")
+    if np.any((x == 0) & (t_x != 0)):
+        raise _invalid("recency must be 0 for customers without repeat purchases", "recency")
+    if np.any(age <= 0):
+        raise _invalid("T must be positive", "T")
+    return x, t_x, age
+
+
+def time_scale(T: Floats) -> float:
+    """A factor bringing the longest observation to 10 units, so starting values fit any unit."""
+    return 10.0 / float(np.max(T))
+
+
+def maximise(
+    negative: Callable[[Floats], tuple[float, Floats] | float],
+    start: Floats,
+    *,
+    gradient: bool,
+) -> tuple[Floats, float]:
+    """Minimise a negative log-likelihood over log-parameters; return them and the minimum."""
+    result = minimize(
+        negative, start, jac=gradient, method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8},
+    )
+    if not np.isfinite(result.fun):
+        raise InvalidInput("the model could not be fitted: the likelihood is not finite",
+                           [ErrorDetail("likelihood not finite", field="data")])
+    return result.x, float(result.fun)
+
+
+def check_fitted(model: object, *names: str) -> None:
+    if not all(hasattr(model, name) for name in names):
+        raise InvalidInput(f"{type(model).__name__} is not fitted yet: call fit first",
+                           [ErrorDetail("not fitted", field="model")])
+
+
+def _invalid(message: str, field: str) -> InvalidInput:
+    return InvalidInput(message, [ErrorDetail(message, field=field)])
