@@ -58,6 +58,9 @@ def reports() -> dict[str, Report]:
         campaigns.REPORT,
         journey.REPORT,
     ]
+    from voronka.analytics.experiment import report as experiment
+
+    found.append(experiment.REPORT)
     return {report.name: report for report in found}
 
 
