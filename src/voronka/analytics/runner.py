@@ -50,18 +50,49 @@ class Runner:
 
     def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
         """Run ``expr`` and return its rows as plain dicts."""
-        self.sql.append(ibis.to_sql(expr, dialect=_DIALECTS[self.sources.kind]))
-        started = time.perf_counter()
-        frame = self.sources.backend.execute(expr)
-        self.seconds += time.perf_counter() - started
+        frame = self._execute(expr)
         columns = list(frame.columns)
         return [dict(zip(columns, map(_plain, record), strict=True))
                 for record in frame.itertuples(index=False, name=None)]
 
     def scalar(self, expr: ir.Scalar) -> Any:
         """Run a scalar expression."""
+        return _plain(self._execute(expr))
+
+    def _execute(self, expr: ir.Expr) -> Any:
+        """Compile ``expr`` once, keep the SQL, run it and time the engine."""
+        if self.sources.kind is EngineKind.DUCKDB:
+            return self._execute_duckdb(expr)
         self.sql.append(ibis.to_sql(expr, dialect=_DIALECTS[self.sources.kind]))
         started = time.perf_counter()
-        value = self.sources.backend.execute(expr)
+        result = self.sources.backend.execute(expr)
         self.seconds += time.perf_counter() - started
-        return _plain(value)
+        return result
+
+    def _execute_duckdb(self, expr: ir.Expr) -> Any:
+        """DuckDB runs the SQL kept for the record, so the expression is compiled only once.
+
+        The conversion of the Arrow result is the one ``ibis``'s own ``execute`` applies.
+        """
+        from ibis.backends.duckdb.converter import DuckDBPandasData
+
+        backend = self.sources.backend
+        table = expr.as_table()
+        backend._run_pre_execute_hooks(table)  # registers in-memory tables (ibis.memtable)
+        sql = backend.compile(table)
+        self.sql.append(sql)
+        started = time.perf_counter()
+        arrow = backend.con.sql(sql).to_arrow_table()
+        self.seconds += time.perf_counter() - started
+        frame = pd.DataFrame({
+            name: column.to_pylist() if _needs_pylist(column) else column.to_pandas()
+            for name, column in zip(arrow.column_names, arrow.columns, strict=True)
+        })
+        return expr.__pandas_result__(DuckDBPandasData.convert_table(frame, table.schema()))
+
+
+def _needs_pylist(column: Any) -> bool:
+    import pyarrow.types as arrow_types
+
+    return bool(arrow_types.is_nested(column.type) or arrow_types.is_dictionary(column.type)
+                or column.null_count)
