@@ -113,6 +113,8 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
         Action.DELETE: _row(ALL, OWN, OWN, OWN, OWN),
     },
     "audit_event": {Action.READ: _row(ALL, TEAM, NONE, NONE, NONE)},
+    # live events (screen pop): every signed-in user reads their own stream, nobody else's
+    "live_event": {Action.READ: _row(OWN, OWN, OWN, OWN, OWN)},
     # Background jobs (imports, refits): people follow the progress of the jobs they started.
     "job": {Action.READ: _row(ALL, OWN, OWN, OWN, OWN)},
     # Reports: aggregates over the facts of the clients in scope. Marketers and analysts see

@@ -50,6 +50,9 @@ def _register_optional() -> None:
 
     app.add_typer(analyze.app, name="analyze")
     app.add_typer(jobs.app, name="jobs")
+    from voronka.cli import hooks
+
+    app.add_typer(hooks.app, name="hooks")
     app.command(name="worker")(jobs.worker)
     app.command(name="demo")(demo.demo)
     app.command(name="report")(report.report)

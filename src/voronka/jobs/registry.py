@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 Handler = Callable[["JobContext", dict[str, Any]], "dict[str, Any] | None"]
 
 #: Modules that define handlers; imported before a worker looks a kind up. One line each.
-HANDLER_MODULES: list[str] = []
+HANDLER_MODULES: list[str] = [
+    "voronka.integrations.telephony.tasks",
+]
 
 
 @dataclass(frozen=True)

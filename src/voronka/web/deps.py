@@ -21,7 +21,13 @@ from voronka.user import credential
 
 SESSION_COOKIE = "voronka_session"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_ROUTES = frozenset({"/api/v1/auth/login", "/api/v1/health", "/api/v1/openapi.json"})
+PUBLIC_ROUTES = frozenset({"/api/v1/auth/login", "/api/v1/health", "/api/v1/openapi.json"}) | {
+    # telephony webhooks: each authenticated by its provider's signature (web/api/v1/hooks.py)
+    "/api/v1/hooks/generic",
+    "/api/v1/hooks/zadarma",
+    "/api/v1/hooks/mango/events/{event}",
+    "/api/v1/hooks/asterisk/events",
+}
 
 
 def db_session(request: Request) -> Iterator[Session]:

@@ -29,7 +29,8 @@ class TelephonyCall(IdMixin, WorkspaceMixin, TimestampMixin, Base):
     was *unique* (no call from the same number in the preceding ``call_unique_days``), the
     touchpoint written for attribution, and the phase reached so far (``phase``, see
     :class:`CallPhase`) so that events arriving out of order never move a call backwards.
-    ``reservation`` is the dynamic-number reservation (visitor) the call was matched to.
+    ``caller`` is the client's number (E.164) whichever way the call went; ``reservation``
+    is the dynamic-number reservation (visitor) the call was matched to.
     """
 
     __tablename__ = "telephony_call"
@@ -63,6 +64,7 @@ class TelephonyCall(IdMixin, WorkspaceMixin, TimestampMixin, Base):
         IdType, ForeignKey("user_account.id", ondelete="RESTRICT")
     )
     caller: Mapped[str | None] = mapped_column(String(32), info=pd("personal"))
+    is_inbound: Mapped[bool] = mapped_column(Boolean, info=pd("none"))
     manager_extension: Mapped[str | None] = mapped_column(String(32), info=pd("none"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=pd("none"))
     phase: Mapped[int] = mapped_column(Integer, info=pd("none"))

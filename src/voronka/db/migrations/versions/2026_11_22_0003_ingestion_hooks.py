@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("campaign_id", ID, nullable=True),
         sa.Column("user_id", ID, nullable=True),
         sa.Column("caller", sa.String(length=32), nullable=True),
+        sa.Column("is_inbound", sa.Boolean(), nullable=False),
         sa.Column("manager_extension", sa.String(length=32), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("phase", sa.Integer(), nullable=False),

@@ -9,6 +9,8 @@ from voronka.web.api.v1 import (
     auth,
     clients,
     deals,
+    events,
+    hooks,
     jobs,
     marketing,
     orders,
@@ -35,5 +37,7 @@ for module in (
     transfer,
     analytics,
     jobs,
+    hooks,
+    events,
 ):
     router.include_router(module.router)
