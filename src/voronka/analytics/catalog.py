@@ -58,9 +58,15 @@ def reports() -> dict[str, Report]:
         campaigns.REPORT,
         journey.REPORT,
     ]
+    from voronka.analytics.basket import report as basket
+
+    found.append(basket.REPORT)
     from voronka.analytics.experiment import report as experiment
 
     found.append(experiment.REPORT)
+    from voronka.analytics.attribution import report as attribution
+
+    found.append(attribution.REPORT)
     return {report.name: report for report in found}
 
 
