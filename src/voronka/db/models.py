@@ -1,6 +1,8 @@
 """Import every model so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 
 from voronka.activity.models import Activity
+from voronka.analytics.alert.models import MetricAlert  # noqa: F401
+from voronka.analytics.scoring.models import DealScore, ModelRun  # noqa: F401
 from voronka.audit.models import AuditEvent
 from voronka.campaign.models import AdSpend, Campaign, Channel, Touchpoint, TrackingNumber
 from voronka.client.models import Client, ClientTag, ConsentRecord, ContactPoint

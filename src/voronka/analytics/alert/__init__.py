@@ -1,0 +1,1 @@
+"""Alerts: sharp drops of registry metrics against their own recent, same-weekday behaviour."""

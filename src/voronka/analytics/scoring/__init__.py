@@ -1,0 +1,1 @@
+"""Lead scoring: the probability that a deal is won, calibrated, explained, backtested."""
