@@ -64,6 +64,9 @@ def reports() -> dict[str, Report]:
     from voronka.analytics.experiment import report as experiment
 
     found.append(experiment.REPORT)
+    from voronka.analytics.attribution import report as attribution
+
+    found.append(attribution.REPORT)
     return {report.name: report for report in found}
 
 
