@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from tests.integrations.conftest import TRACKING, Hooks, World, count, fixture_text
+from tests.integrations.conftest import TRACKING, Hooks, World, fixture_text
 from voronka.activity.models import Activity, CallStatus, Direction
 from voronka.campaign.models import Touchpoint, TouchpointKind
 from voronka.client.models import Client, ContactPoint
