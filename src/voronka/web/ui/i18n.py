@@ -262,7 +262,6 @@ RU: dict[str, str] = {
     "Basket rules": "Правила корзины",
     "Stock advice": "Рекомендации по запасам",
     "Attribution": "Атрибуция",
-    "Win rate, %": "Доля выигранных, %",
     "Head of sales": "Руководитель продаж",
     "Sales manager": "Менеджер по продажам",
     "Marketer": "Маркетолог",

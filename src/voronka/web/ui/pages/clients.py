@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -182,6 +183,18 @@ def _timeline_fragment(request: Request, session: Any, g: PageGrant, client: Cli
     return render(request, "_client_live.html", context)
 
 
+def _logged_call(direction: str, status: str, talk_seconds: int | None) -> dict[str, Any]:
+    """A call logged just after it ended: answered calls started ``talk_seconds`` ago."""
+    ended = clock.now()
+    if status != CallStatus.ANSWERED:
+        return {"direction": direction, "call_status": status, "occurred_at": ended,
+                "ended_at": ended}
+    answered = ended - timedelta(seconds=talk_seconds or 0)
+    return {"direction": direction, "call_status": status, "occurred_at": answered,
+            "queued_at": answered, "answered_at": answered, "ended_at": ended,
+            "talk_seconds": talk_seconds or 0}
+
+
 @router.post("/ui/clients/{client_id}/activities")
 def log_activity(
     client_id: int, request: Request, session: DbSession, g: ActivityWriter,
@@ -199,9 +212,7 @@ def log_activity(
     data: dict[str, Any] = {"kind": kind, "client_id": client.id,
                             "subject": subject or None, "body": body or None}
     if kind == ActivityKind.CALL:
-        data.update(direction=direction, call_status=call_status,
-                    talk_seconds=form_int(talk_seconds, "talk_seconds"),
-                    occurred_at=clock.now())
+        data.update(_logged_call(direction, call_status, form_int(talk_seconds, "talk_seconds")))
     if kind == ActivityKind.TASK:
         data.update(due_at=local_datetime(due_at, "due_at"), owner_id=g.actor.user_id)
     activity_service.create(session, actor=g.actor, scope=g.scope,
