@@ -59,7 +59,8 @@ def compare(
     last: float = 0.4,
     half_life_days: float = 7.0,
 ) -> pd.DataFrame:
-    """Credited conversions and value per model and channel (``COLUMNS``)."""
+    """Credited conversions and value per model and channel (``COLUMNS``), each model's
+    channels by credited conversions, most first."""
     chosen = [Model(m) for m in models]
     if paths.ages is None:
         chosen = [m for m in chosen if m not in TIMED]
@@ -74,7 +75,8 @@ def compare(
         if isinstance(fitted, MarkovAttribution):
             frame["removal_effect"] = fitted.removal_effects_.to_numpy()
             frame["value_removal_effect"] = fitted.value_removal_effects_.to_numpy()
-        frames.append(frame)
+        frames.append(frame.sort_values(["conversions", "channel"],
+                                        ascending=[False, True], kind="stable"))
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))
     return pd.concat(frames, ignore_index=True).reindex(columns=list(COLUMNS))

@@ -8,6 +8,7 @@ from voronka.cli.analyze.base import app
 
 # Each model's command module registers itself on ``app`` when imported (one line each).
 from voronka.cli.analyze import abtest  # noqa: F401, E402
+from voronka.cli.analyze import attribution  # noqa: F401, E402
 from voronka.cli.analyze import basket  # noqa: F401, E402
 from voronka.cli.analyze import ltv  # noqa: F401, E402
 
