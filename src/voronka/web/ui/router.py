@@ -8,11 +8,20 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from voronka.web.ui.pages import board, clients, dashboard, drill, reports, signin, work
+from voronka.web.ui.pages import (
+    board,
+    clients,
+    dashboard,
+    drill,
+    reports,
+    settings,
+    signin,
+    work,
+)
 from voronka.web.ui.render import UiRoute
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (signin, dashboard, reports, drill, clients, board, work)
+PAGES = (signin, dashboard, reports, drill, clients, board, work, settings)
 
 
 def build_router() -> APIRouter:
