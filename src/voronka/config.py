@@ -124,6 +124,95 @@ class Settings(BaseSettings):
         description="Redis URL (e.g. `redis://127.0.0.1:6379/0`) that carries screen-pop "
         "events between web processes; unset keeps them in the process.",
     )
+    # -- site tracker, number pool, lead forms, inbound mail (docs/site-tracker.md) ----------
+    tracking_visit_idle_minutes: int = Field(
+        30, ge=1, le=24 * 60, description="A visit ends after this many minutes without activity."
+    )
+    tracking_number_hold_minutes: int = Field(
+        15, ge=1, le=24 * 60,
+        description="A pool number stays with a visit this long after its last activity.",
+    )
+    tracking_rate_per_minute: int = Field(
+        120, ge=1,
+        description="Tracker requests per minute allowed per visitor (an IP gets ten times "
+        "as many: offices share one address).",
+    )
+    tracking_rate_burst: int = Field(
+        60, ge=1, description="Tracker requests a visitor may send at once (an IP: ten times)."
+    )
+    form_rate_per_hour: int = Field(
+        30, ge=1, description="Lead-form submissions per hour allowed per IP."
+    )
+    form_rate_burst: int = Field(
+        10, ge=1, description="Lead-form submissions an IP may send at once."
+    )
+    form_signature_tolerance_seconds: int = Field(
+        300, ge=1, description="How far a signed form's timestamp may be from the server clock."
+    )
+    rate_limit_backend: Literal["memory", "redis"] = Field(
+        "memory",
+        description="Where rate-limit buckets live: `memory` (one process) or `redis` "
+        "(shared by every process).",
+    )
+    rate_limit_redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis URL used when the backend is `redis`."
+    )
+    mail_imap_host: str | None = Field(
+        None, description="IMAP server of the inbound lead mailbox (empty: mail polling off)."
+    )
+    mail_imap_port: int = Field(993, ge=1, le=65535, description="IMAP server port.")
+    mail_imap_user: str = Field("", description="IMAP user name.")
+    mail_imap_password: SecretStr = Field(SecretStr(""), description="IMAP password.")
+    mail_imap_folder: str = Field("INBOX", description="Mailbox folder read for new messages.")
+    mail_imap_tls: Literal["ssl", "starttls", "none"] = Field(
+        "ssl", description="`ssl` (IMAPS), `starttls`, or `none` (only for a local test server)."
+    )
+    mail_poll_minutes: int = Field(
+        5, ge=1, le=24 * 60, description="How often the `mail.poll` job reads the mailbox."
+    )
+    mail_batch_size: int = Field(
+        50, ge=1, le=1000, description="Most messages one poll takes from the mailbox."
+    )
+    mail_max_message_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024,
+        description="Larger messages are recorded as failed, not parsed (attachments included).",
+    )
+    mail_workspace_id: int = Field(1, ge=1, description="Workspace that receives mail leads.")
+    hooks_workspace_id: int = Field(
+        1, ge=1, description="Workspace that telephony webhooks write into."
+    )
+    hooks_generic_secret: SecretStr | None = Field(
+        None,
+        description="Shared secret of the generic telephony webhook (`X-Voronka-Signature`); "
+        "unset refuses its requests.",
+    )
+    hooks_asterisk_secret: SecretStr | None = Field(
+        None,
+        description="Shared secret of Asterisk AMI events posted to the webhook; unset "
+        "refuses them.",
+    )
+    hooks_zadarma_secret: SecretStr | None = Field(
+        None, description="Zadarma API secret that signs its notifications; unset refuses them."
+    )
+    hooks_mango_api_key: SecretStr | None = Field(
+        None, description="Mango Office VPBX API key (`vpbx_api_key`); unset refuses its events."
+    )
+    hooks_mango_api_salt: SecretStr | None = Field(
+        None, description="Mango Office VPBX API salt used in the `sign` of its events."
+    )
+    hooks_signature_tolerance_seconds: int = Field(
+        300, ge=10, le=3600,
+        description="How far a signed webhook's timestamp may be from server time, in seconds.",
+    )
+    call_unique_days: int = Field(
+        30, ge=1, le=3650,
+        description="A call is unique when the same number has not called in this many days.",
+    )
+    events_redis_url: str | None = Field(
+        None,
+        description="Redis URL (e.g. `redis://127.0.0.1:6379/0`) that carries screen-pop "
+        "events between web processes; unset keeps them in the process.",
+    )
     host: str = Field("127.0.0.1", description="Address `voronka serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `voronka serve` listens on.")
 

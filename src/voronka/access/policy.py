@@ -92,6 +92,8 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
     "channel": _MARKETING_SETUP,
     "campaign": _MARKETING_SETUP,
     "tracking_number": _MARKETING_SETUP,
+    "site": _MARKETING_SETUP,  # sites with the tracker (docs/site-tracker.md)
+    "lead_form": _MARKETING_SETUP,
     "ad_spend": {
         Action.READ: _row(ALL, ALL, NONE, ALL, ALL),
         Action.CREATE: _row(ALL, NONE, NONE, ALL, NONE),

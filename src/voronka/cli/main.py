@@ -53,6 +53,9 @@ def _register_optional() -> None:
     from voronka.cli import hooks
 
     app.add_typer(hooks.app, name="hooks")
+    from voronka.cli import mail
+
+    app.add_typer(mail.app, name="mail")
     app.command(name="worker")(jobs.worker)
     app.command(name="demo")(demo.demo)
     app.command(name="report")(report.report)

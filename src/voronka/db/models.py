@@ -8,7 +8,9 @@ from voronka.campaign.models import AdSpend, Campaign, Channel, Touchpoint, Trac
 from voronka.client.models import Client, ClientTag, ConsentRecord, ContactPoint
 from voronka.db.base import Base
 from voronka.deal.models import Deal, DealStageChange
+from voronka.integrations.mail.models import MailCursor
 from voronka.jobs.models import Job
+from voronka.lead.models import FormSubmission, LeadForm
 from voronka.integrations.inbound import InboundEvent
 from voronka.integrations.telephony.models import TelephonyCall, TelephonyExtension
 from voronka.order.models import (
@@ -21,6 +23,14 @@ from voronka.order.models import (
 )
 from voronka.pipeline.models import Pipeline, Stage
 from voronka.support.models import Feedback, Ticket
+from voronka.tracking.models import (
+    NumberReservation,
+    Site,
+    SiteGoal,
+    SitePageView,
+    SiteVisit,
+    SiteVisitor,
+)
 from voronka.user.models import ApiToken, Team, User, UserSession
 from voronka.web.ui.models import SavedView
 from voronka.workspace.models import Workspace
@@ -41,7 +51,11 @@ __all__ = [
     "DealStageChange",
     "InboundEvent",
     "Feedback",
+    "FormSubmission",
     "Job",
+    "LeadForm",
+    "MailCursor",
+    "NumberReservation",
     "Order",
     "OrderLine",
     "OrderStatusChange",
@@ -49,6 +63,11 @@ __all__ = [
     "Product",
     "ProductGroup",
     "SavedView",
+    "Site",
+    "SiteGoal",
+    "SitePageView",
+    "SiteVisit",
+    "SiteVisitor",
     "Stage",
     "StockLevel",
     "Team",

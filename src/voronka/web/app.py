@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from voronka import __version__
 from voronka.config import get_settings
 from voronka.db.session import get_engine
-from voronka.web import errors
+from voronka.web import errors, tracker_script
 from voronka.web.api.v1 import router as api_v1
 from voronka.web.ui import router as ui
 
@@ -79,6 +79,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or get_engine()
     errors.install(app)
     app.include_router(api_v1, prefix="/api/v1")
+    app.include_router(tracker_script.router)  # GET /t.js, the site tracker snippet
     ui.install(app)
 
     # Added first, so it runs inside the request-id middleware below.

@@ -27,6 +27,10 @@ PUBLIC_ROUTES = frozenset({"/api/v1/auth/login", "/api/v1/health", "/api/v1/open
     "/api/v1/hooks/zadarma",
     "/api/v1/hooks/mango/events/{event}",
     "/api/v1/hooks/asterisk/events",
+    # site tracker and lead forms: site/form keys, origins, bot rules, rate limits (collect.py)
+    "/api/v1/collect",
+    "/api/v1/collect/number",
+    "/api/v1/forms/{form_key}",
 }
 
 

@@ -8,6 +8,7 @@ from voronka.web.api.v1 import (
     audit,
     auth,
     clients,
+    collect,
     deals,
     events,
     hooks,
@@ -16,6 +17,7 @@ from voronka.web.api.v1 import (
     orders,
     pipelines,
     products,
+    sites,
     support,
     transfer,
     users,
@@ -39,5 +41,7 @@ for module in (
     jobs,
     hooks,
     events,
+    collect,
+    sites,
 ):
     router.include_router(module.router)
