@@ -6,7 +6,9 @@
 * ``bench_demo.py``: the demo generator, 100,000 clients, SQLite and PostgreSQL;
 * ``bench_api.py``: API latency, 100,000 clients, SQLite and PostgreSQL;
 * ``bench_reports.py``: the reports, 1,000,000 clients on SQLite (DuckDB over its snapshot)
-  and 300,000 on PostgreSQL (DuckDB over its snapshot and PostgreSQL in place).
+  and 300,000 on PostgreSQL (DuckDB over its snapshot and PostgreSQL in place);
+* ``bench_attribution.py``: exact Markov attribution on 1,000,000 synthetic journeys beside
+  ChannelAttribution (needs the ``bench`` extra).
 
 Each benchmark's output goes to ``<work-dir>/<name>.log`` (the reports' figures also to
 ``<name>.json``), preceded and followed by ``uptime``; the 1-minute load average is sampled
@@ -115,8 +117,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--only",
-        default="demo,api,reports",
-        help="comma-separated: demo, api, reports, reports-postgres",
+        default="demo,api,reports,attribution",
+        help="comma-separated: demo, api, reports, reports-postgres, attribution",
     )
     parser.add_argument("--work-dir", type=Path, default=Path("/work/bench"))
     parser.add_argument(
@@ -215,6 +217,10 @@ def main() -> None:
                 str(work / "bench_reports_postgres.json"),
             ],
             work,
+        )
+    if "attribution" in only:
+        codes["bench_attribution"] = run_logged(
+            "bench_attribution", [PYTHON, str(HERE / "bench_attribution.py")], work
         )
     if not args.keep:
         for name in databases:
