@@ -83,8 +83,9 @@ def asterisk_cdr(
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text")
     settings = get_settings()
-    counts = import_cdr(get_engine(), settings,
-                        actor=Actor.system(settings.hooks_workspace_id), text=text)
+    with unit_of_work(get_engine()) as session:
+        counts = import_cdr(session, settings,
+                            actor=Actor.system(settings.hooks_workspace_id), text=text)
     typer.echo(f"{counts['rows']} row(s): {counts['stored']} queued, "
                f"{counts['duplicates']} already imported")
 

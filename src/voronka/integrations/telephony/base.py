@@ -148,7 +148,9 @@ def load_json_object(text: str, *, field_name: str = "body") -> dict[str, Any]:
     """Parse a JSON object, refusing other JSON values and absurd nesting with a 400."""
     try:
         value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise bad(field_name, f"nested deeper than {MAX_JSON_DEPTH} levels") from exc
+    except ValueError as exc:
         raise bad(field_name, "not valid JSON") from exc
     if not isinstance(value, dict):
         raise bad(field_name, "must be a JSON object")

@@ -8,12 +8,12 @@ its processing job; a redelivery finds the stored event and changes nothing.
 from __future__ import annotations
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from voronka import clock
 from voronka.access.actor import Actor
 from voronka.audit import service as audit
 from voronka.config import Settings
-from voronka.db.session import unit_of_work
 from voronka.errors import NotFound
 from voronka.integrations import inbound
 from voronka.integrations.telephony import screen_pop
@@ -53,27 +53,27 @@ def receive(
     return stored
 
 
-def import_cdr(engine: Engine, settings: Settings, *, actor: Actor, text: str) -> dict[str, int]:
+def import_cdr(session: Session, settings: Settings, *, actor: Actor, text: str) -> dict[str, int]:
     """Store every row of an Asterisk CDR file as an event and queue its processing.
 
     The file is checked whole first: one bad row and nothing is stored (the error names
     each bad row and column). Rows already imported (same ``uniqueid``) are skipped.
+    Runs in the caller's transaction.
     """
     rows = read_cdr(text)
     created = 0
-    with unit_of_work(engine) as session:
-        for row in rows:
-            stored = inbound.record(
-                session,
-                workspace_id=settings.hooks_workspace_id,
-                provider="asterisk",
-                kind="cdr",
-                external_id=f"cdr:{row.uniqueid}",
-                body=row.body,
-                content_type="text/csv",
-                process_with=PROCESS_EVENT,
-            )
-            created += stored.created
-        audit.record(session, actor, action="import", entity="asterisk_cdr", row_count=len(rows),
-                     detail={"stored": created})
+    for row in rows:
+        stored = inbound.record(
+            session,
+            workspace_id=settings.hooks_workspace_id,
+            provider="asterisk",
+            kind="cdr",
+            external_id=f"cdr:{row.uniqueid}",
+            body=row.body,
+            content_type="text/csv",
+            process_with=PROCESS_EVENT,
+        )
+        created += stored.created
+    audit.record(session, actor, action="import", entity="asterisk_cdr", row_count=len(rows),
+                 detail={"stored": created})
     return {"rows": len(rows), "stored": created, "duplicates": len(rows) - created}

@@ -19,7 +19,7 @@ from voronka.integrations import inbound
 from voronka.integrations.telephony import receiver
 from voronka.integrations.telephony.base import RawRequest, decode_utf8
 from voronka.web.api.v1.events import broker_of
-from voronka.web.deps import Grant, grant
+from voronka.web.deps import DbSession, Grant, grant
 
 router = APIRouter(prefix="/hooks", tags=["webhooks"])
 
@@ -101,11 +101,11 @@ async def mango_event(request: Request, event: str) -> HookAnswer:
     "/asterisk/cdr", response_model=CdrAnswer, responses={422: {"description": "Bad rows"}}
 )
 async def asterisk_cdr(
-    request: Request, g: Annotated[Grant, grant("activity", Action.IMPORT)]
+    request: Request, session: DbSession, g: Annotated[Grant, grant("activity", Action.IMPORT)]
 ) -> CdrAnswer:
     """Import an Asterisk CDR file (``Master.csv``, body ``text/csv``): all rows or none."""
     text = decode_utf8(await request.body())
     counts = await run_in_threadpool(
-        receiver.import_cdr, request.app.state.engine, get_settings(), actor=g.actor, text=text
+        receiver.import_cdr, session, get_settings(), actor=g.actor, text=text
     )
     return CdrAnswer(**counts)
