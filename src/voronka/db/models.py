@@ -23,6 +23,7 @@ from voronka.order.models import (
 )
 from voronka.pipeline.models import Pipeline, Stage
 from voronka.support.models import Feedback, Ticket
+from voronka.transfer.models import ImportRun, SavedMapping
 from voronka.tracking.models import (
     NumberReservation,
     Site,
@@ -51,6 +52,7 @@ __all__ = [
     "DealStageChange",
     "InboundEvent",
     "Feedback",
+    "ImportRun",
     "FormSubmission",
     "Job",
     "LeadForm",
@@ -68,6 +70,7 @@ __all__ = [
     "SitePageView",
     "SiteVisit",
     "SiteVisitor",
+    "SavedMapping",
     "Stage",
     "StockLevel",
     "Team",

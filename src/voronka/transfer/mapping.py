@@ -20,6 +20,7 @@ from voronka.transfer.errors import MappingProblem
 class Entity(StrEnum):
     CLIENTS = "clients"
     DEALS = "deals"
+    TOUCHPOINTS = "touchpoints"
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,28 @@ FIELDS: dict[Entity, tuple[FieldSpec, ...]] = {
         _spec("status", "статус", importable=False),
         _spec("closed_at", "closed|дата закрытия", importable=False),
     ),
+    Entity.TOUCHPOINTS: (
+        _spec("occurred_at", "time|date|datetime|timestamp|время|дата|дата и время"),
+        _spec("kind", "type|event|тип|событие"),
+        _spec("visitor_id", "visitor|client id cookie|clientid|cid|yclid visitor|посетитель"),
+        _spec("client_id", "id клиента"),
+        _spec("phone", _PHONE),
+        _spec("email", _EMAIL),
+        _SOURCE,
+        _spec("utm_source", "utmsource|источник utm"),
+        _spec("utm_medium", "utmmedium|тип трафика"),
+        _spec("utm_campaign", "utmcampaign|campaign|кампания"),
+        _spec("referrer", "referer|реферер|откуда"),
+        _spec("landing_page", "landing|url|page|страница входа|посадочная страница"),
+        _spec("pages", "page views|pageviews|просмотры|глубина"),
+        _spec("seconds_on_site", "duration|seconds|время на сайте|длительность"),
+    ),
 }
-REQUIRED: dict[Entity, tuple[str, ...]] = {Entity.CLIENTS: ("name",), Entity.DEALS: ("title",)}
+REQUIRED: dict[Entity, tuple[str, ...]] = {
+    Entity.CLIENTS: ("name",),
+    Entity.DEALS: ("title",),
+    Entity.TOUCHPOINTS: ("occurred_at",),
+}
 DEAL_CLIENT_KEYS = ("client_id", "phone", "email")
 
 

@@ -1,0 +1,90 @@
+"""Column-wise parsing of a batch: one loop per field, errors kept per row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from voronka.transfer import cells
+from voronka.transfer.mapping import ColumnMapping
+from voronka.transfer.reading import CellValue, SourceRow
+from voronka.transfer.report import RowError, shown_value
+
+T = TypeVar("T")
+OVERFLOW = "the row has values to the right of the last named column"
+
+
+class Columns:
+    """The mapped fields of a batch of rows, read a field at a time.
+
+    Every parser records a bad cell as a ``RowError`` of its row and gives ``None`` for it;
+    ``failed(i)`` says whether row ``i`` of the batch has any error.
+    """
+
+    def __init__(self, rows: Sequence[SourceRow], mapping: ColumnMapping) -> None:
+        self.rows = rows
+        self.errors: dict[int, list[RowError]] = {}
+        self._column_of = {name: column for column, name in mapping.fields.items()}
+        for index, row in enumerate(rows):
+            if row.overflow:
+                self.fail(index, None, OVERFLOW)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def mapped(self, field: str) -> bool:
+        return field in self._column_of
+
+    def raw(self, field: str) -> list[CellValue]:
+        column = self._column_of.get(field)
+        if column is None:
+            return [None] * len(self.rows)
+        return [row.values.get(column) for row in self.rows]
+
+    def text(self, field: str, max_length: int, *, required: bool = False) -> list[str | None]:
+        """Trimmed text (``None`` when blank); longer than ``max_length`` is an error."""
+        out: list[str | None] = []
+        for index, value in enumerate(self.raw(field)):
+            text = cells.text(value) if value is not None else ""
+            if not text:
+                if required:
+                    self.fail(index, field, "required")
+                out.append(None)
+            elif len(text) > max_length:
+                self.fail(index, field, f"at most {max_length} characters", text)
+                out.append(None)
+            else:
+                out.append(text)
+        return out
+
+    def parse(self, field: str, parse: Callable[[CellValue], T]) -> list[T | None]:
+        """``parse(cell)`` for every non-blank cell; a ``ValueError`` becomes the row's error."""
+        out: list[T | None] = []
+        for index, value in enumerate(self.raw(field)):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                out.append(None)
+                continue
+            try:
+                out.append(parse(value))
+            except ValueError as exc:
+                self.fail(index, field, str(exc), value)
+                out.append(None)
+        return out
+
+    def fail(
+        self, index: int, field: str | None, message: str, value: CellValue | str = None
+    ) -> None:
+        column = self._column_of.get(field) if field else None
+        shown = cells.text(value) if value is not None else None
+        self.errors.setdefault(index, []).append(
+            RowError(
+                row=self.rows[index].number,
+                column=column,
+                field=field,
+                value=shown_value(shown or None),
+                message=message,
+            )
+        )
+
+    def failed(self, index: int) -> bool:
+        return index in self.errors

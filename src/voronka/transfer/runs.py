@@ -1,0 +1,215 @@
+"""Import runs and saved mappings: create, list, read (repository and service in one place).
+
+A run is visible to the user who started it and to administrators (the ``import_run``
+policy: ``own`` or ``all``); its error report holds values from the file, so nobody else
+may read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voronka.access.actor import Actor
+from voronka.access.policy import Scope
+from voronka.errors import Conflict, ErrorDetail, InvalidInput
+from voronka.transfer.mapping import FIELDS, Entity
+from voronka.transfer.models import ImportRun, RunStatus, SavedMapping
+from voronka.transfer.options import ImportMode, OnDuplicate
+from voronka.transfer.reading import FileFormat
+from voronka.transfer.report import RowError
+
+DEFAULT_BULK_BATCH = 5_000
+
+
+class RunOut(BaseModel):
+    """An import run as the API and CLI show it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity: str
+    file_name: str
+    file_format: str
+    status: RunStatus
+    mode: str
+    dry_run: bool
+    total: int = Field(description="Rows read so far (blank rows are not counted).")
+    created: int
+    updated: int
+    duplicates: int = Field(description="Rows matching a stored record or an earlier row.")
+    failed: int = Field(description="Rows with at least one error.")
+    checkpoint_row: int = Field(description="Last row (header = 1) whose batch is committed.")
+    rows_hint: int | None = Field(None, description="Data rows in the file, when known.")
+    message: str | None = None
+    created_by_id: int | None
+    created_at: Any
+    started_at: Any | None
+    finished_at: Any | None
+
+
+class RunDetail(RunOut):
+    errors: list[RowError] = Field(default_factory=list)
+    sample: list[dict[str, Any]] = Field(
+        default_factory=list, description="The first rows' outcomes (no values from the file)."
+    )
+    columns: dict[str, str] = Field(default_factory=dict, description="File column → field.")
+    unknown_columns: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, run: ImportRun) -> RunDetail:
+        detail = cls.model_validate(run)
+        detail.sample = list(run.options.get("sample", []))
+        detail.columns = dict(run.mapping.get("columns", {}))
+        detail.unknown_columns = list(run.mapping.get("unknown", []))
+        return detail
+
+
+class MappingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    entity: Entity
+    columns: dict[str, str] = Field(description="File column → field.", min_length=1)
+
+
+class MappingOut(MappingIn):
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+    id: int
+
+
+def create_run(
+    session: Session,
+    *,
+    actor: Actor,
+    entity: Entity,
+    file_name: str,
+    file_format: FileFormat,
+    stored_path: Path,
+    mode: ImportMode,
+    dry_run: bool,
+    on_duplicate: OnDuplicate = OnDuplicate.SKIP,
+    explicit_mapping: Mapping[str, str] | None = None,
+    batch_size: int = DEFAULT_BULK_BATCH,
+    default_owner_email: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> ImportRun:
+    """Record a queued run; ``execute`` (or the job) does the work."""
+    if on_duplicate is OnDuplicate.UPDATE:
+        raise InvalidInput(
+            "bulk imports skip or create duplicates; use the row-by-row import to update",
+            [ErrorDetail("skip or create", field="on_duplicate")],
+        )
+    if batch_size < 1:
+        raise InvalidInput("batch size must be at least 1", [ErrorDetail(">= 1", "batch_size")])
+    run = ImportRun(
+        workspace_id=actor.workspace_id,
+        entity=entity.value,
+        file_name=file_name[-255:],
+        file_format=file_format.value,
+        stored_path=str(stored_path),
+        status=RunStatus.QUEUED,
+        mode=mode.value,
+        dry_run=dry_run,
+        options={
+            "on_duplicate": on_duplicate.value,
+            "batch_size": batch_size,
+            "default_owner_email": default_owner_email,
+            "explicit_mapping": dict(explicit_mapping or {}),
+            **(extra or {}),
+        },
+        mapping={},
+        errors=[],
+        created_by_id=actor.user_id,
+        total=0,
+        created=0,
+        updated=0,
+        duplicates=0,
+        failed=0,
+        checkpoint_row=1,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def visible_runs(actor: Actor, scope: Scope) -> Select[tuple[ImportRun]]:
+    query = select(ImportRun).where(ImportRun.workspace_id == actor.workspace_id)
+    if scope is not Scope.ALL:
+        query = query.where(ImportRun.created_by_id == actor.user_id)
+    return query
+
+
+def list_runs(
+    session: Session, *, actor: Actor, scope: Scope, limit: int = 50, offset: int = 0
+) -> tuple[list[ImportRun], int]:
+    from sqlalchemy import func
+
+    query = visible_runs(actor, scope)
+    total = session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+    page = session.scalars(query.order_by(ImportRun.id.desc()).limit(limit).offset(offset))
+    return list(page), total
+
+
+def get_run(session: Session, *, actor: Actor, scope: Scope, run_id: int) -> ImportRun | None:
+    return session.scalars(visible_runs(actor, scope).where(ImportRun.id == run_id)).first()
+
+
+def save_mapping(session: Session, *, actor: Actor, data: MappingIn) -> SavedMapping:
+    """Save a named mapping; every field must be one the entity imports."""
+    known = {spec.name for spec in FIELDS[data.entity] if spec.importable}
+    unknown = sorted(set(data.columns.values()) - known)
+    if unknown:
+        raise InvalidInput(
+            f"{data.entity.value} have no field {unknown[0]!r} (fields: {', '.join(sorted(known))})",
+            [ErrorDetail("no such field", field=name) for name in unknown],
+        )
+    saved = SavedMapping(
+        workspace_id=actor.workspace_id,
+        entity=data.entity.value,
+        name=data.name,
+        columns=dict(data.columns),
+        created_by_id=actor.user_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(saved)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"a mapping named {data.name!r} exists for {data.entity.value}",
+            [ErrorDetail("taken", field="name")],
+        ) from exc
+    return saved
+
+
+def list_mappings(session: Session, *, actor: Actor) -> Sequence[SavedMapping]:
+    return session.scalars(
+        select(SavedMapping)
+        .where(SavedMapping.workspace_id == actor.workspace_id)
+        .order_by(SavedMapping.entity, SavedMapping.name)
+    ).all()
+
+
+def mapping_named(session: Session, *, actor: Actor, entity: Entity, name: str) -> dict[str, str]:
+    """The columns of the saved mapping ``name``, or ``InvalidInput`` naming it."""
+    saved = session.scalars(
+        select(SavedMapping).where(
+            SavedMapping.workspace_id == actor.workspace_id,
+            SavedMapping.entity == entity.value,
+            SavedMapping.name == name,
+        )
+    ).first()
+    if saved is None:
+        raise InvalidInput(
+            f"no saved mapping {name!r} for {entity.value}",
+            [ErrorDetail("unknown mapping", field="mapping")],
+        )
+    return dict(saved.columns)
