@@ -34,6 +34,10 @@ Y 130, S 317.5, D 120, V 10800/35 → value REs 700, 175, 728, 200 (/1064); cred
 1900 × RE / Σ RE with Σ = 1803/1064.
 Spend: y-brand 1000 (5 Mar), vk-a 200 (3 Mar). ROMI first touch: Y (1100−1000)/1000 = 10%,
 V (500−200)/200 = 150%, D and S: no spend → None.
+
+ann also touches seo on 15 Mar (after her deal: in no deal journey) and pays orders of 50
+(12 Mar) and 70 (20 Mar): on the paid-orders basis the first order's journey is her four
+touches before 12 Mar, the second's only the 15 Mar seo touch (after the first order).
 """
 
 from __future__ import annotations
@@ -77,6 +81,10 @@ def world(w):  # type: ignore[no-untyped-def]
         w.deal(name, created, [("won", won)], owner="anna", amount=amount)
     w.spend("y-brand", "2026-03-05", "1000")
     w.spend("vk-a", "2026-03-03", "200")
+    touch(w, "ann", "2026-03-15 12:00", "seo")
+    w.product("box", "1.00")
+    w.order("ann", "2026-03-12 12:00", [("box", 50, "1.00")])
+    w.order("ann", "2026-03-20 12:00", [("box", 70, "1.00")])
 
 
 def _by_model(result):  # type: ignore[no-untyped-def]
@@ -137,3 +145,36 @@ def test_every_model_on_a_hand_checked_march(analytics, store):  # type: ignore[
              if r["model"] == "first_touch"}
     assert first == {"Yandex": (1000, 10.0), "Vk": (200, 150.0), "Direct": (0, None),
                      "Seo": (0, None)}
+
+
+def test_campaign_level_and_romi(analytics, store):  # type: ignore[no-untyped-def]
+    """Last touch by campaign: ann → direct (no campaign) 1000, bob → the call's y-brand 500,
+    dan → direct 300, fay → yandex without a campaign 100 (her call touchpoint has none; the
+    activity twin is dropped). ROMI: y-brand (500 − 1000)/1000 = −50%; vk-a has spend and no
+    credit: −100%."""
+    build(store, world)
+    result = run(analytics(), AttributionQuery(period=MARCH, models=["last_touch"],
+                                               level="campaign"))
+    got = {(r["channel"], r["campaign"]): (r["conversions"], r["revenue"], r["spend"], r["romi"])
+           for r in result.rows}
+    assert got == {("Direct", "no campaign"): (2, 1300, 0, None),
+                   ("Yandex", "y-brand"): (1, 500, 1000, -50.0),
+                   ("Yandex", "no campaign"): (1, 100, 0, None),
+                   ("Vk", "vk-a"): (0, 0, 200, -100.0),
+                   ("Seo", "no campaign"): (0, 0, 0, None)}
+
+
+def test_paid_orders_start_after_the_previous_one(analytics, store):  # type: ignore[no-untyped-def]
+    """Order 1 (50): Y S Y D → first Y, last D; order 2 (70): S → first and last S. Clients
+    touched in March without an order: bob, dan, fay, cat — four non-converting journeys."""
+    build(store, world)
+    result = run(analytics(), AttributionQuery(period=MARCH, basis="paid_orders",
+                                               models=["first_touch", "last_touch", "markov"],
+                                               metrics=[]))
+    got = _by_model(result)
+    assert {k: v for k, v in got["first_touch"].items() if v[0]} == {
+        "Yandex": (1, 50), "Seo": (1, 70)}
+    assert {k: v for k, v in got["last_touch"].items() if v[0]} == {
+        "Direct": (1, 50), "Seo": (1, 70)}
+    assert result.row_counts == {"conversions": 2, "touched_conversions": 2,
+                                 "untouched_conversions": 0, "non_converting_journeys": 4}
