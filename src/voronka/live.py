@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 class Broker:
     """Fan-out of events to the streams of one user; optionally across processes via Redis."""
 
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, *, channel: str = CHANNEL) -> None:
         self.redis_url = redis_url
+        self.channel = channel
         self._streams: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]]] = {}
         self._lock = threading.Lock()
         self._redis: Any = None
@@ -38,7 +39,7 @@ class Broker:
             self.deliver(user_id, event)
             return
         message = json.dumps({"user_id": user_id, "event": event}, default=str)
-        self._client().publish(CHANNEL, message)
+        self._client().publish(self.channel, message)
 
     def deliver(self, user_id: int, event: dict[str, Any]) -> None:
         """Hand ``event`` to this process's streams of ``user_id``; full queues drop it."""
@@ -90,7 +91,7 @@ class Broker:
             if self._listener is not None:
                 return
             pubsub = self._client().pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(CHANNEL)
+            pubsub.subscribe(self.channel)
             self._listener = threading.Thread(
                 target=self._listen, args=(pubsub,), name="voronka-live-events", daemon=True
             )
