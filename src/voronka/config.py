@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         50 * 1024 * 1024, ge=1024,
         description="Largest file accepted by import uploads (`/api/v1/imports/…`), in bytes.",
     )
+    import_dir: Path = Field(
+        DEFAULT_DATA_DIR / "imports",
+        description="Folder where uploaded bulk-import files wait for their job (removed when "
+        "the run finishes).",
+    )
     sqlite_busy_timeout_ms: int = Field(
         10_000, ge=0, description="How long a SQLite writer waits for the lock before failing."
     )

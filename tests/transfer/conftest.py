@@ -61,3 +61,34 @@ def import_file(engine: Engine, people: Any) -> ImportRunner:
 @pytest.fixture
 def frozen() -> Iterator[FrozenClock]:
     yield from frozen_clock()
+
+
+BULK_RESOURCE = {"clients": "client", "touchpoints": "touchpoint"}
+
+
+def create_bulk_run(engine: Engine, path: Path, entity: str, actor: Actor, **options: Any) -> int:
+    """Record a bulk run of ``path`` (``options`` as ``runs.create_run`` takes them)."""
+    from voronka.transfer import runs
+    from voronka.transfer.options import ImportMode
+
+    options.setdefault("mode", ImportMode.ATOMIC)
+    options.setdefault("dry_run", False)
+    with unit_of_work(engine) as session:
+        run = runs.create_run(
+            session, actor=actor, entity=Entity(entity), file_name=path.name,
+            file_format=format_of(path.name), stored_path=path, **options,
+        )
+        return run.id
+
+
+@pytest.fixture
+def bulk_import(engine: Engine, people: Any) -> Callable[..., Any]:
+    """Run a bulk import of a file to the end, as the operator or one of the cast."""
+    from voronka.transfer.bulk import runner
+
+    def run(path: Path, entity: str = "clients", who: str | None = None, **options: Any):  # type: ignore[no-untyped-def]
+        actor = people.actor(who) if who else Actor.system()
+        run_id = create_bulk_run(engine, path, entity, actor, **options)
+        return runner.execute(engine, run_id, actor=actor)
+
+    return run

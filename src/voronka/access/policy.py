@@ -102,6 +102,12 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
         Action.IMPORT: _row(ALL, NONE, NONE, ALL, NONE),
         Action.EXPORT: _row(ALL, ALL, NONE, ALL, ALL),
     },
+    # bulk import runs (their error reports quote the file) and saved column mappings
+    "import_run": {Action.READ: _row(ALL, OWN, NONE, OWN, NONE)},
+    "import_mapping": {
+        Action.READ: _row(ALL, ALL, NONE, ALL, NONE),
+        Action.CREATE: _row(ALL, ALL, NONE, ALL, NONE),
+    },
     "user": {
         Action.READ: _row(ALL, TEAM, OWN, OWN, OWN),
         Action.CREATE: _row(ALL, NONE, NONE, NONE, NONE),

@@ -61,6 +61,9 @@ def _register_optional() -> None:
     app.command(name="report")(report.report)
     app.command(name="snapshot")(report.snapshot)
     app.command(name="import")(transfer.import_command)
+    from voronka.cli import bulk_import
+
+    app.add_typer(bulk_import.app, name="imports")
     app.command(name="export")(transfer.export_command)
 
 

@@ -1,4 +1,5 @@
-"""``voronka import`` and ``voronka export``: clients and deals as CSV/XLSX, run as the operator.
+"""``voronka import`` and ``voronka export``: clients, deals, touchpoints and ad spend as
+CSV/XLSX, run as the operator.
 
 Progress and notes go to standard error, results to standard output; a user mistake (missing
 file, unknown column in ``--map``, unsupported extension …) ends in one sentence.
@@ -19,16 +20,19 @@ from sqlalchemy.orm import Session
 
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, Scope, scope_for
+from voronka.cli import bulk_import
 from voronka.cli.output import OutputFormat, emit, fail
 from voronka.db import migrate
 from voronka.db.session import get_engine, unit_of_work
 from voronka.errors import VoronkaError
 from voronka.transfer import exporter, importer
+from voronka.transfer.ad_spend.formats import AdFormat
 from voronka.transfer.exporter import ExportFilter
 from voronka.transfer.mapping import Entity, parse_pairs
 from voronka.transfer.options import DEFAULT_BATCH_SIZE, ImportMode, ImportOptions, OnDuplicate
 from voronka.transfer.reading import FileFormat, format_of
 from voronka.transfer.report import ImportReport, errors_csv
+from voronka.transfer.runs import DEFAULT_BULK_BATCH
 
 RESOURCE = {Entity.CLIENTS: "client", Entity.DEALS: "deal"}
 SHOWN_ERRORS = 20
@@ -39,8 +43,17 @@ class ReportFormat(StrEnum):
     JSON = "json"
 
 
+class ImportTarget(StrEnum):
+    CLIENTS = "clients"
+    DEALS = "deals"
+    TOUCHPOINTS = "touchpoints"
+    AD_SPEND = "ad-spend"
+
+
 def import_command(
-    entity: Annotated[Entity, typer.Argument(help="What the file holds.")],
+    entity: Annotated[
+        ImportTarget, typer.Argument(help="What the file holds.", show_default=False)
+    ],
     file: Annotated[Path, typer.Argument(help="CSV or XLSX file; row 1 names the columns.")],
     mode: Annotated[
         ImportMode,
@@ -61,32 +74,83 @@ def import_command(
         str | None, typer.Option(help="E-mail of the owner of new records whose row names none.")
     ] = None,
     batch_size: Annotated[
-        int, typer.Option(min=1, max=100_000, help="Rows read and prefetched together.")
-    ] = DEFAULT_BATCH_SIZE,
+        int | None,
+        typer.Option(
+            min=1, max=100_000,
+            help=f"Rows read together (default {DEFAULT_BATCH_SIZE}; {DEFAULT_BULK_BATCH} bulk).",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option(help="Also write the problems to this CSV file.")
     ] = None,
     format: Annotated[
         ReportFormat, typer.Option("--format", help="How to print the report.")
     ] = ReportFormat.TABLE,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Clients: the set-based loader (many thousand rows/s; recorded as an import "
+            "run, resumable; duplicates skipped or created, not updated). Touchpoints always.",
+        ),
+    ] = False,
+    mapping_name: Annotated[
+        str | None, typer.Option("--mapping", help="Use the saved mapping of this name (bulk).")
+    ] = None,
+    save_mapping: Annotated[
+        str | None,
+        typer.Option("--save-mapping", help="Save the --map pairs under this name (bulk)."),
+    ] = None,
+    platform: Annotated[
+        AdFormat | None,
+        typer.Option(help="ad-spend: the ad platform whose export the file is."),
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(help="ad-spend: currency when the report names none (default setting)."),
+    ] = None,
 ) -> None:
-    """Import clients or deals from a CSV or XLSX file (exit code 1 when a row failed)."""
+    """Import clients, deals, touchpoints or ad spend from a CSV or XLSX file (exit code 1
+    when a row failed)."""
     if not file.is_file():
         fail(f"no such file: {file}")
     if report is not None and not report.parent.is_dir():
         fail(f"no such directory for --report: {report.parent}")
     try:
         file_format = format_of(file.name)
+        pairs = parse_pairs(column_map or [])
+    except VoronkaError as exc:
+        fail(exc.message)
+    as_json = format is ReportFormat.JSON
+    if entity is ImportTarget.AD_SPEND:
+        if platform is None:
+            fail("ad-spend needs --platform yandex, vk, google or generic")
+        bulk_import.run_ad_spend(
+            file, file_format, platform=platform, mode=mode, dry_run=dry_run,
+            currency=currency, as_json=as_json, report=report,
+        )
+        return
+    if bulk or entity is ImportTarget.TOUCHPOINTS or mapping_name or save_mapping:
+        if entity is ImportTarget.DEALS:
+            fail("deals are imported row by row (with their stage history); drop --bulk")
+        bulk_import.run_bulk(
+            Entity(entity.value), file, file_format, mode=mode, dry_run=dry_run,
+            on_duplicate=on_duplicate, explicit=pairs, mapping_name=mapping_name,
+            save_mapping=save_mapping, batch_size=batch_size or DEFAULT_BULK_BATCH,
+            owner=owner, as_json=as_json, report=report,
+        )
+        return
+    try:
         options = ImportOptions(
             mode=mode,
             dry_run=dry_run,
             on_duplicate=on_duplicate,
-            batch_size=batch_size,
+            batch_size=batch_size or DEFAULT_BATCH_SIZE,
             default_owner_email=owner,
-            mapping=parse_pairs(column_map or []),
+            mapping=pairs,
             progress=_progress,
         )
-        result = _run_import(entity, file, file_format, options)
+        result = _run_import(Entity(entity.value), file, file_format, options)
     except VoronkaError as exc:
         fail(exc.message)
     if report is not None:
@@ -145,13 +209,18 @@ def _finish(result: ImportReport) -> None:
     fail(f"{result.failed} row(s) would fail")
 
 
+class ExportTarget(StrEnum):
+    CLIENTS = "clients"
+    DEALS = "deals"
+
+
 class ExportFormat(StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
 
 
 def export_command(
-    entity: Annotated[Entity, typer.Argument(help="What to export.")],
+    what: Annotated[ExportTarget, typer.Argument(help="What to export.", metavar="ENTITY")],
     out: Annotated[
         Path | None,
         typer.Option(
@@ -164,6 +233,7 @@ def export_command(
     ] = None,
 ) -> None:
     """Export every client or deal (spreadsheet-safe: formulas neutralised)."""
+    entity = Entity(what.value)
     file_format = _export_format(out, format)
     engine = get_engine()
     try:
