@@ -61,6 +61,9 @@ def reports() -> dict[str, Report]:
     from voronka.analytics.basket import report as basket
 
     found.append(basket.REPORT)
+    from voronka.analytics.forecast import pipeline, sales, stock
+
+    found += [sales.REPORT, pipeline.REPORT, stock.REPORT]
     from voronka.analytics.experiment import report as experiment
 
     found.append(experiment.REPORT)

@@ -226,8 +226,13 @@ class SalesForecaster:
         return self
 
     def origins(self, n: int) -> list[int]:
-        """Backtest origins: the last is n − horizon, each earlier one horizon before."""
-        shortest = max(2 * self.season_length + 2, 4) if self.season_length > 1 else 4
+        """Backtest origins: the last is n − horizon, each earlier one horizon before.
+
+        An origin needs a season and two more points before it (seasonal models fitted on
+        less than two seasons fall back to their non-seasonal form); the last origin is
+        always kept.
+        """
+        shortest = self.season_length + 2 if self.season_length > 1 else 4
         found = [n - self.horizon * (k + 1) for k in range(self.folds)]
         return sorted(t for t in found if t >= min(shortest, n - self.horizon))
 
