@@ -25,6 +25,7 @@ from voronka.config import get_settings
 from voronka.errors import BadRequest, ErrorDetail, InvalidInput, NotAuthenticated
 from voronka.lead.models import LeadForm
 from voronka.lead.schemas import FieldKind, FormField, Submission
+from voronka.tracking.guard import field_path
 
 #: A fill token older than this is refused (the page was open for more than a day).
 TOKEN_LIFETIME = timedelta(hours=24)
@@ -59,10 +60,10 @@ def parse_body(body: bytes) -> Submission:
     try:
         return Submission.model_validate(data)
     except ValidationError as exc:
-        details = [
-            ErrorDetail(str(e["msg"]), field=".".join(str(p) for p in e["loc"]) or "body")
-            for e in exc.errors()
-        ]
+        details = list(
+            {field_path(e["loc"]): ErrorDetail(str(e["msg"]), field=field_path(e["loc"]))
+             for e in exc.errors()}.values()
+        )
         fields = ", ".join(sorted({d.field or "" for d in details}))
         raise BadRequest(f"invalid submission: {fields}", details) from exc
 

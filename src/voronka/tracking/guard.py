@@ -26,6 +26,16 @@ BOT_AGENT = re.compile(
 MAX_PAYLOAD_BYTES = 16 * 1024
 
 
+#: Parts of a pydantic error location that name a type of a union, not a field.
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "none", "dict", "list"})
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """``signals.screen`` from a pydantic error location (union type tags dropped)."""
+    parts = [str(p) for p in loc if not (isinstance(p, str) and (p in _TYPE_TAGS or "[" in p))]
+    return ".".join(parts) or "body"
+
+
 def _bad(field: str, message: str, value: Any = None) -> BadRequest:
     return BadRequest(f"{field}: {message}", [ErrorDetail(message, field=field, value=value)])
 
@@ -53,10 +63,10 @@ def parse(body: bytes, model: type[ModelT]) -> ModelT:
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        details = [
-            ErrorDetail(str(e["msg"]), field=".".join(str(p) for p in e["loc"]) or "body")
-            for e in exc.errors()
-        ]
+        details = list(
+            {field_path(e["loc"]): ErrorDetail(str(e["msg"]), field=field_path(e["loc"]))
+             for e in exc.errors()}.values()
+        )
         fields = ", ".join(sorted({d.field or "" for d in details}))
         raise BadRequest(f"invalid tracker payload: {fields}", details) from exc
     signals = getattr(parsed, "signals", None)

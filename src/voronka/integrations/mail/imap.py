@@ -108,14 +108,23 @@ def open_folder(box: MailboxSettings) -> Iterator[Folder]:
     try:
         try:
             _check(client.login(box.user, box.password), "LOGIN")
+        except imaplib.IMAP4.error as exc:
+            raise MailboxError(f"IMAP LOGIN as {box.user} refused: {_said(exc)}") from exc
+        try:
             data = _check(client.select(_quote(box.folder), readonly=True), "EXAMINE")
         except imaplib.IMAP4.error as exc:
-            raise MailboxError(f"IMAP: {exc}") from exc
+            raise MailboxError(f"IMAP EXAMINE {box.folder} refused: {_said(exc)}") from exc
         validity = _uid_validity(client, data)
         yield Folder(client, validity)
     finally:
         with suppress(OSError, imaplib.IMAP4.error):
             client.logout()
+
+
+def _said(exc: Exception) -> str:
+    """What the server said, without imaplib's ``b'...'`` wrapping."""
+    text = str(exc)
+    return text[2:-1] if text.startswith(("b'", 'b"')) else text
 
 
 def _quote(folder: str) -> str:

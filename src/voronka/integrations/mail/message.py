@@ -104,7 +104,7 @@ def _body(msg: EmailMessage) -> str:
         return ""
     if part.get_content_type() == "text/html":
         content = html_to_text(content)
-    return content.replace("\x00", "").strip()[:MAX_BODY_CHARS]
+    return content.replace("\r\n", "\n").replace("\x00", "").strip()[:MAX_BODY_CHARS]
 
 
 def _automatic(msg: EmailMessage, sender: str) -> bool:
