@@ -129,6 +129,16 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
     # company-wide aggregates; drilling down to the records behind a figure follows the
     # records' own policy (they have none on client records, so they get no drill-down).
     "report": {Action.READ: _row(ALL, TEAM, OWN, ALL, ALL)},
+    # Lead-scoring model runs: quality figures and per-channel/manager effects (aggregates,
+    # but they rank managers company-wide, so not for managers); heads may trigger a retrain.
+    # A deal's own score follows the deal policy.
+    "model_run": {
+        Action.READ: _row(ALL, ALL, NONE, ALL, ALL),
+        Action.CREATE: _row(ALL, ALL, NONE, NONE, NONE),
+    },
+    # Stored alerts are company-wide figures: only roles with company-wide report scope list
+    # them (others run the "alerts" report, which applies their own scope).
+    "alert": {Action.READ: _row(ALL, NONE, NONE, ALL, ALL)},
 }
 
 WRITE_ACTIONS = frozenset(set(Action) - {Action.READ, Action.EXPORT})

@@ -56,6 +56,9 @@ def _register_optional() -> None:
     from voronka.cli import mail
 
     app.add_typer(mail.app, name="mail")
+    from voronka.cli import scoring
+
+    app.add_typer(scoring.app, name="models")
     app.command(name="worker")(jobs.worker)
     app.command(name="demo")(demo.demo)
     app.command(name="report")(report.report)

@@ -19,6 +19,7 @@ HANDLER_MODULES: list[str] = [
     "voronka.tracking.tasks",
     "voronka.lead.tasks",
     "voronka.integrations.mail.tasks",
+    "voronka.analytics.scoring.tasks",
     "voronka.transfer.tasks",
 ]
 

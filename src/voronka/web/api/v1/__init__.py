@@ -18,6 +18,7 @@ from voronka.web.api.v1 import (
     orders,
     pipelines,
     products,
+    scoring,
     sites,
     support,
     transfer,
@@ -45,5 +46,6 @@ for module in (
     events,
     collect,
     sites,
+    scoring,
 ):
     router.include_router(module.router)
