@@ -175,6 +175,24 @@ def hooks(world: World) -> Iterator[Hooks]:
         yield Hooks(http)
 
 
+@pytest.fixture
+def cli(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run ``voronka hooks …`` in this process against the test store; returns the result."""
+    from typer.testing import CliRunner
+
+    from voronka.cli import hooks as hooks_cli
+
+    monkeypatch.setenv("VORONKA_DATABASE_URL",
+                       world.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(hooks_cli.app, list(args))
+
+    return invoke
+
+
 def count(engine: Engine, model: Any, *conditions: Any) -> int:
     with unit_of_work(engine, write=False) as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*conditions)))

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.integrations.conftest import SECRETS, Hooks, World, count, fixture_text
+from tests.integrations.conftest import Hooks, World, count, fixture_text
 from voronka.activity.models import Activity, CallStatus, Direction
 from voronka.client.models import Client
 from voronka.db.session import unit_of_work
 from voronka.integrations.inbound import InboundEvent
 from voronka.jobs import run_pending
-
-VORONKA = Path(sys.executable).with_name("voronka")
 
 
 def _at(hour: int, minute: int, second: int) -> datetime:
@@ -88,16 +83,16 @@ def test_managers_may_not_import_call_records(world: World, hooks: Hooks):
     assert count(world.engine, InboundEvent) == 0
 
 
-def test_cdr_import_from_the_cli(world: World, tmp_path: Path):
+def test_cdr_import_from_the_cli(world: World, tmp_path: Path, cli):
     path = tmp_path / "Master.csv"
     path.write_text(fixture_text("asterisk_master.csv") + "\n", encoding="utf-8")
-    env = {**os.environ, **SECRETS,
-           "VORONKA_DATABASE_URL": world.engine.url.render_as_string(hide_password=False)}
-    result = subprocess.run([str(VORONKA), "hooks", "asterisk-cdr", str(path)], env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = cli("asterisk-cdr", str(path))
+    assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "3 row(s): 3 queued, 0 already imported"
     assert run_pending(world.engine) == 3 and count(world.engine, Activity) == 3
+    missing = cli("asterisk-cdr", str(tmp_path / "nope.csv"))
+    assert (missing.exit_code, missing.stderr.strip()) == (
+        1, f"error: no such file: {tmp_path / 'nope.csv'}")
 
 
 def test_stale_ami_signature_is_refused(world: World, hooks: Hooks):

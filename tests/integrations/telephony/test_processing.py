@@ -4,17 +4,13 @@ crash in the middle of processing followed by a replay."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.integrations.conftest import SECRETS, Hooks, World, count, fixture_text
+from tests.integrations.conftest import Hooks, World, count, fixture_text
 from voronka.activity.models import Activity, CallStatus
 from voronka.audit.models import AuditEvent
 from voronka.campaign.models import Touchpoint
@@ -25,8 +21,6 @@ from voronka.integrations.inbound import InboundEvent, InboundStatus
 from voronka.integrations.telephony.models import TelephonyCall
 from voronka.jobs import run_pending
 from voronka.pipeline.models import Pipeline, Stage
-
-VORONKA = Path(sys.executable).with_name("voronka")
 
 
 def _call(call_id: str, event: str, at: str, *, caller: str = "+79990000001",
@@ -125,14 +119,9 @@ def test_events_out_of_order_end_in_the_in_order_state(world: World, hooks: Hook
         10, 120, 3)
 
 
-def _cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **SECRETS,
-           "VORONKA_DATABASE_URL": world.engine.url.render_as_string(hide_password=False)}
-    return subprocess.run([str(VORONKA), *args], env=env, capture_output=True, text=True,
-                          timeout=120)
-
-
-def test_a_crash_mid_processing_writes_nothing_and_replay_succeeds(world: World, hooks: Hooks):
+def test_a_crash_mid_processing_writes_nothing_and_replay_succeeds(
+    world: World, hooks: Hooks, cli
+):
     with unit_of_work(world.engine) as session:  # no pipeline: the lead deal cannot be made
         session.query(Stage).delete()
         session.query(Pipeline).delete()
@@ -155,8 +144,11 @@ def test_a_crash_mid_processing_writes_nothing_and_replay_succeeds(world: World,
         session.flush()
         session.add(Stage(workspace_id=1, pipeline_id=pipeline.id, name="Lead", position=0,
                           kind="open"))
-    replayed = _cli(world, "hooks", "replay", "--provider", "generic")  # … and replays
-    assert replayed.returncode == 0, replayed.stderr
+    listed = json.loads(cli("list", "--format", "json").stdout)
+    assert [(row["provider"], row["status"], row["attempts"]) for row in listed] == [
+        ("generic", "failed", 1)]
+    replayed = cli("replay", "--provider", "generic")  # … and replays
+    assert replayed.exit_code == 0, replayed.output
     assert replayed.stdout.strip() == "queued 1 event(s) for processing"
     assert run_pending(world.engine) == 1
     with unit_of_work(world.engine, write=False) as session:
@@ -164,8 +156,8 @@ def test_a_crash_mid_processing_writes_nothing_and_replay_succeeds(world: World,
         assert event.status is InboundStatus.PROCESSED and event.attempts == 2
     assert count(world.engine, Client) == 4 and count(world.engine, Deal) == 1
     assert count(world.engine, Activity) == 1 and count(world.engine, TelephonyCall) == 1
-    nothing = _cli(world, "hooks", "replay", "--id", "999999")
-    assert nothing.returncode == 1
+    nothing = cli("replay", "--id", "999999")
+    assert nothing.exit_code == 1
     assert nothing.stderr.strip() == "error: no failed event with id 999999"
 
 
