@@ -10,6 +10,7 @@ from voronka.cli.analyze.base import app
 from voronka.cli.analyze import abtest  # noqa: F401, E402
 from voronka.cli.analyze import attribution  # noqa: F401, E402
 from voronka.cli.analyze import basket  # noqa: F401, E402
+from voronka.cli.analyze import forecast  # noqa: F401, E402
 from voronka.cli.analyze import ltv  # noqa: F401, E402
 
 __all__ = ["app"]
