@@ -6,7 +6,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from voronka.client.models import ConsentPurpose
 from voronka.fields import Strict, Text
@@ -64,9 +71,10 @@ class LeadFormCreate(Strict):
     consent_text_version: str | None = Field(None, max_length=50)
     is_active: bool = True
 
+    _fields = field_validator("fields")(_check_fields)
+
     @model_validator(mode="after")
-    def _fields_ok(self) -> LeadFormCreate:
-        _check_fields(self.fields)
+    def _honeypot_apart(self) -> LeadFormCreate:
         if self.honeypot_field in {f.name for f in self.fields}:
             raise ValueError("honeypot_field must not be one of the fields")
         return self
@@ -86,11 +94,10 @@ class LeadFormUpdate(Strict):
     consent_text_version: str | None = Field(None, max_length=50)
     is_active: bool | None = None
 
-    @model_validator(mode="after")
-    def _fields_ok(self) -> LeadFormUpdate:
-        if self.fields is not None:
-            _check_fields(self.fields)
-        return self
+    @field_validator("fields")
+    @classmethod
+    def _fields_ok(cls, value: list[FormField] | None) -> list[FormField] | None:
+        return None if value is None else _check_fields(value)
 
 
 class LeadFormOut(BaseModel):

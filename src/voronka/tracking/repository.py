@@ -102,16 +102,22 @@ def goal_exists(session: Session, visit_id: int, event_key: str) -> bool:
     )
 
 
-def visits_visible_to(actor: Actor, scope: Scope) -> Select[tuple[SiteVisit, SiteVisitor]]:
-    """Visits with their visitor; anonymous visits only for company-wide scope."""
+def visits_visible_to(actor: Actor, scope: Scope) -> Select[tuple[SiteVisit]]:
+    """Visits of visitors within scope; anonymous visitors only for company-wide scope."""
     return (
-        select(SiteVisit, SiteVisitor)
+        select(SiteVisit)
         .join(SiteVisitor, SiteVisitor.id == SiteVisit.visitor_id)
         .where(
             SiteVisit.workspace_id == actor.workspace_id,
             client_bound_condition(SiteVisitor.client_id, actor, scope),
         )
     )
+
+
+def visitors_by_id(session: Session, ids: set[int]) -> dict[int, SiteVisitor]:
+    if not ids:
+        return {}
+    return {v.id: v for v in session.scalars(select(SiteVisitor).where(SiteVisitor.id.in_(ids)))}
 
 
 # -- the number pool --------------------------------------------------------------------------

@@ -175,7 +175,9 @@ def list_visits(
         session, g.actor, action="list", entity="site_visit", row_count=len(rows),
         detail={"page": paging.page, "client_id": client_id},
     )
-    return Page(items=[_visit_out(visit, visitor) for visit, visitor in rows], **_page(paging, total))
+    visitors = tracking_repository.visitors_by_id(session, {v.visitor_id for v in rows})
+    items = [_visit_out(visit, visitors[visit.visitor_id]) for visit in rows]
+    return Page(items=items, **_page(paging, total))
 
 
 def _visit_out(visit: SiteVisit, visitor: SiteVisitor) -> VisitOut:
