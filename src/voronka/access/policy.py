@@ -139,6 +139,14 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
     # Stored alerts are company-wide figures: only roles with company-wide report scope list
     # them (others run the "alerts" report, which applies their own scope).
     "alert": {Action.READ: _row(ALL, NONE, NONE, ALL, ALL)},
+    # Saved segments (target lists): marketers and heads save them; own/team is by creator.
+    # Exported members follow the client policy (contacts within client scope, else ids).
+    "segment": {
+        Action.READ: _row(ALL, ALL, NONE, ALL, ALL),
+        Action.CREATE: _row(ALL, ALL, NONE, ALL, NONE),
+        Action.DELETE: _row(ALL, OWN, NONE, OWN, NONE),
+        Action.EXPORT: _row(ALL, ALL, NONE, ALL, NONE),
+    },
 }
 
 WRITE_ACTIONS = frozenset(set(Action) - {Action.READ, Action.EXPORT})

@@ -70,6 +70,10 @@ def reports() -> dict[str, Report]:
     from voronka.analytics.attribution import report as attribution
 
     found.append(attribution.REPORT)
+    from voronka.analytics.ltv import report as ltv
+    from voronka.analytics.segment import report as segment
+
+    found += [ltv.REPORT, segment.REPORT]
     return {report.name: report for report in found}
 
 

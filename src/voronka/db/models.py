@@ -22,6 +22,7 @@ from voronka.order.models import (
     StockLevel,
 )
 from voronka.pipeline.models import Pipeline, Stage
+from voronka.segment.models import Segment, SegmentMember  # noqa: F401
 from voronka.support.models import Feedback, Ticket
 from voronka.transfer.models import ImportRun, SavedMapping
 from voronka.tracking.models import (

@@ -80,6 +80,8 @@ def fit_ltv(
         "repeat_customers": int((summary["frequency"] > 0).sum()),
         **purchases.params_,
         "log_likelihood": purchases.log_likelihood_,
+        "standard_errors": {**purchases.standard_errors_,
+                            **(spend.standard_errors_ if spend else {})},
         **_spend_fields(spend),
         "horizon": horizon,
         "clv_periods": periods,

@@ -12,6 +12,7 @@ from voronka.analytics.ltv.fitting import (
     as_array,
     check_fitted,
     check_rfm,
+    log_standard_errors,
     maximise,
     time_scale,
 )
@@ -33,6 +34,9 @@ class BetaGeoModel:
         Maximised log-likelihood, summed over customers.
     n_customers_ : int
         Customers the model was fitted on.
+    standard_errors_ : dict
+        Asymptotic standard error of each parameter (inverse observed information, delta
+        method from the log scale).
 
     References
     ----------
@@ -54,6 +58,10 @@ class BetaGeoModel:
         # the likelihood of the unscaled data differs by the Jacobian of the time change
         self.log_likelihood_ = float(-negative + _time_jacobian(x, scale))
         self.n_customers_ = len(x)
+        log_se = log_standard_errors(lambda p: _negative(p, rows)[0], log_params)
+        self.standard_errors_ = dict(zip(self.parameter_names,
+                                         (float(v) for v in np.exp(log_params) * log_se
+                                          / np.array([1, scale, 1, 1])), strict=True))
         return self
 
     @property

@@ -60,8 +60,9 @@ def check_rfm(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[F
         raise _invalid("recency must lie between 0 and T", "recency")
     if np.any((x == 0) & (t_x != 0)):
         raise _invalid("recency must be 0 for customers without repeat purchases", "recency")
-    if np.any(age <= 0):
-        raise _invalid("T must be positive", "T")
+    # a customer first seen on the last day (T = 0) adds nothing to the likelihood: allowed
+    if np.any(age < 0) or not np.any(age > 0):
+        raise _invalid("T must be ≥ 0 and positive for some customer", "T")
     return x, t_x, age
 
 
@@ -96,3 +97,24 @@ def check_fitted(model: object, *names: str) -> None:
 
 def _invalid(message: str, field: str) -> InvalidInput:
     return InvalidInput(message, [ErrorDetail(message, field=field)])
+
+
+def log_standard_errors(negative: Callable[[Floats], float], log_params: Floats,
+                        step: float = 1e-4) -> Floats:
+    """Standard errors of the log-parameters: the inverse observed information (a central
+    difference Hessian of the negative log-likelihood). NaN where it is not invertible."""
+    k = len(log_params)
+    hessian = np.empty((k, k))
+    shifts = np.eye(k) * step
+    for i in range(k):
+        for j in range(i, k):
+            value = (negative(log_params + shifts[i] + shifts[j])
+                     - negative(log_params + shifts[i] - shifts[j])
+                     - negative(log_params - shifts[i] + shifts[j])
+                     + negative(log_params - shifts[i] - shifts[j])) / (4 * step * step)
+            hessian[i, j] = hessian[j, i] = value
+    try:
+        variance = np.diag(np.linalg.inv(hessian))
+    except np.linalg.LinAlgError:
+        return np.full(k, np.nan)
+    return np.sqrt(np.where(variance > 0, variance, np.nan))

@@ -6,7 +6,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from voronka.analytics.ltv.fitting import Floats, as_array, check_fitted, maximise
+from voronka.analytics.ltv.fitting import (
+    Floats,
+    as_array,
+    check_fitted,
+    log_standard_errors,
+    maximise,
+)
 from voronka.errors import ErrorDetail, InvalidInput
 
 
@@ -49,6 +55,10 @@ class GammaGammaModel:
         # density of m_x in the original unit: one Jacobian factor per customer
         self.log_likelihood_ = float(-negative + len(x) * np.log(scale))
         self.n_customers_ = len(x)
+        log_se = log_standard_errors(lambda lp: _negative(lp, x_u, m_u, n)[0], log_params)
+        self.standard_errors_ = dict(zip(self.parameter_names,
+                                         (float(v) for v in np.exp(log_params) * log_se
+                                          / np.array([1, 1, scale])), strict=True))
         return self
 
     @property

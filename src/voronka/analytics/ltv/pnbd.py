@@ -12,6 +12,7 @@ from voronka.analytics.ltv.fitting import (
     as_array,
     check_fitted,
     check_rfm,
+    log_standard_errors,
     maximise,
     time_scale,
 )
@@ -30,6 +31,8 @@ class ParetoNBDModel:
         Fitted parameters (``alpha_`` and ``beta_`` in the data's time unit).
     log_likelihood_ : float
         Maximised log-likelihood, summed over customers.
+    standard_errors_ : dict
+        Asymptotic standard error of each parameter.
 
     References
     ----------
@@ -54,6 +57,10 @@ class ParetoNBDModel:
         self.s_, self.beta_ = float(s), float(beta / scale)
         self.log_likelihood_ = float(-negative + np.sum(x) * np.log(scale))
         self.n_customers_ = len(x)
+        log_se = log_standard_errors(lambda p: -_log_likelihood(np.exp(p), rows), log_params)
+        self.standard_errors_ = dict(zip(self.parameter_names,
+                                         (float(v) for v in np.exp(log_params) * log_se
+                                          / np.array([1, scale, 1, scale])), strict=True))
         return self
 
     @property
