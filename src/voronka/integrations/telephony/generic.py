@@ -18,6 +18,7 @@ from typing import Any
 
 from voronka import clock
 from voronka.activity.models import CallStatus, Direction
+from voronka.activity.schemas import check_https_url
 from voronka.config import Settings
 from voronka.integrations.telephony.base import (
     CallEvent,
@@ -62,6 +63,15 @@ def _choice(data: dict[str, Any], name: str, enum: type[Any], *, required: bool)
     except ValueError as exc:
         allowed = ", ".join(m.value for m in enum)
         raise bad(name, f"must be one of {allowed}", text) from exc
+
+
+def _recording_url(data: dict[str, Any]) -> str | None:
+    """An ``https://`` URL or 400: never a ``javascript:``/``data:`` link shown to users."""
+    text = text_field(data, "recording_url", required=False, max_length=1000)
+    try:
+        return check_https_url(text)
+    except ValueError as exc:
+        raise bad("recording_url", str(exc), text) from exc
 
 
 class GenericProvider:
@@ -113,5 +123,5 @@ class GenericProvider:
             wait_seconds=int_field(data, "wait_seconds"),
             talk_seconds=int_field(data, "talk_seconds"),
             status=_choice(data, "status", CallStatus, required=phase is CallPhase.ENDED),
-            recording_url=text_field(data, "recording_url", required=False, max_length=1000),
+            recording_url=_recording_url(data),
         )
