@@ -83,7 +83,7 @@ FIELDS: dict[Entity, tuple[FieldSpec, ...]] = {
     Entity.TOUCHPOINTS: (
         _spec("occurred_at", "time|date|datetime|timestamp|время|дата|дата и время"),
         _spec("kind", "type|event|тип|событие"),
-        _spec("visitor_id", "visitor|client id cookie|clientid|cid|yclid visitor|посетитель"),
+        _spec("visitor_id", "visitor|visitor id|cookie|посетитель|id посетителя"),
         _spec("client_id", "id клиента"),
         _spec("phone", _PHONE),
         _spec("email", _EMAIL),

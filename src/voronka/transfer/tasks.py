@@ -28,7 +28,8 @@ KIND = "transfer.bulk_import"
 
 def queue_run(session: Any, run: ImportRun) -> None:
     """Queue the job of ``run`` in the caller's transaction (it exists only if that commits)."""
-    enqueue(session, KIND, {"run_id": run.id}, key=f"import-run:{run.id}")
+    enqueue(session, KIND, {"run_id": run.id}, key=f"import-run:{run.id}",
+            workspace_id=run.workspace_id, created_by_id=run.created_by_id)
 
 
 @job(KIND)

@@ -1,0 +1,141 @@
+"""Crashes in the middle of a bulk import (RELIABILITY 101): atomic runs leave nothing,
+per-row runs keep their committed batches and resume after the checkpoint, never writing or
+counting a row twice. Faults are injected at the database driver (a statement that raises)
+and in the progress callback (the process dying between batches)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, func, select
+
+from tests.transfer.conftest import create_bulk_run
+from tests.transfer.files import write_csv
+from voronka.access.actor import Actor
+from voronka.client.models import Client, ContactPoint
+from voronka.db.session import unit_of_work
+from voronka.jobs import run_pending
+from voronka.jobs.models import Job, JobStatus
+from voronka.transfer import tasks
+from voronka.transfer.bulk import runner
+from voronka.transfer.models import ImportRun, RunStatus
+from voronka.transfer.options import ImportMode
+
+
+class Crash(Exception):
+    """The injected fault."""
+
+
+@contextmanager
+def failing_insert(engine, after: int):
+    """Make the ``after``-th (1-based) INSERT INTO client raise, as a dying server would."""
+    seen = {"inserts": 0}
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("INSERT INTO client ("):
+            seen["inserts"] += 1
+            if seen["inserts"] == after:
+                raise Crash("server gone")
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def client_file(tmp_path, count=10):
+    rows = [[f"Клиент {i}", f"+7999888{i:04d}"] for i in range(count)]
+    return write_csv(tmp_path / "c.csv", [["name", "phone"], *rows])
+
+
+def clients_and_phones(engine):
+    with unit_of_work(engine, write=False) as session:
+        names = session.scalar(select(func.count()).select_from(Client))
+        phones = session.scalar(select(func.count(func.distinct(ContactPoint.value))))
+        return names, phones
+
+
+def load_run(engine, run_id):
+    with unit_of_work(engine, write=False) as session:
+        return session.get_one(ImportRun, run_id)
+
+
+def test_per_row_crash_inside_a_batch_keeps_earlier_batches_and_resumes(
+    engine, people, tmp_path
+):
+    path = client_file(tmp_path)
+    actor = Actor.system()
+    run_id = create_bulk_run(engine, path, "clients", actor, mode=ImportMode.PER_ROW,
+                             batch_size=3)
+    with failing_insert(engine, after=3), pytest.raises(Crash):
+        runner.execute(engine, run_id, actor=actor)
+    run = load_run(engine, run_id)
+    # batches of rows 2-4 and 5-7 committed; the third (rows 8-10) was rolled back
+    assert (run.status, run.checkpoint_row, run.total, run.created) == (
+        RunStatus.FAILED, 7, 6, 6)
+    assert "server gone" in run.message
+    assert clients_and_phones(engine) == (3 + 6, 3 + 6)  # the cast's three clients + 6
+    resumed = runner.execute(engine, run_id, actor=actor)
+    assert (resumed.status, resumed.checkpoint_row, resumed.total, resumed.created,
+            resumed.duplicates) == (RunStatus.DONE, 11, 10, 10, 0)
+    assert clients_and_phones(engine) == (13, 13)
+
+
+def test_per_row_crash_between_batches_resumes_without_duplicates(engine, people, tmp_path):
+    path = client_file(tmp_path)
+    actor = Actor.system()
+    run_id = create_bulk_run(engine, path, "clients", actor, mode=ImportMode.PER_ROW,
+                             batch_size=4)
+
+    def die_after_first_batch(done, total, checkpoint):  # type: ignore[no-untyped-def]
+        raise Crash("worker killed")
+
+    with pytest.raises(Crash):
+        runner.execute(engine, run_id, actor=actor, progress=die_after_first_batch)
+    assert load_run(engine, run_id).checkpoint_row == 5
+    assert clients_and_phones(engine) == (7, 7)
+    resumed = runner.execute(engine, run_id, actor=actor)
+    assert (resumed.total, resumed.created, resumed.duplicates) == (10, 10, 0)
+    assert clients_and_phones(engine) == (13, 13)
+
+
+def test_atomic_crash_leaves_nothing_and_a_rerun_starts_over(engine, people, tmp_path):
+    path = client_file(tmp_path)
+    actor = Actor.system()
+    run_id = create_bulk_run(engine, path, "clients", actor, mode=ImportMode.ATOMIC,
+                             batch_size=3)
+    with failing_insert(engine, after=3), pytest.raises(Crash):
+        runner.execute(engine, run_id, actor=actor)
+    run = load_run(engine, run_id)
+    assert (run.status, run.checkpoint_row, run.total, run.created) == (
+        RunStatus.FAILED, 1, 0, 0)
+    assert clients_and_phones(engine) == (3, 3)
+    again = runner.execute(engine, run_id, actor=actor)
+    assert (again.status, again.total, again.created) == (RunStatus.DONE, 10, 10)
+    assert clients_and_phones(engine) == (13, 13)
+
+
+def test_the_job_runs_the_import_and_a_retry_resumes_it(engine, people, tmp_path, frozen):
+    path = client_file(tmp_path)
+    actor = people.actor("X")
+    run_id = create_bulk_run(engine, path, "clients", actor, mode=ImportMode.PER_ROW,
+                             batch_size=3)
+    with unit_of_work(engine) as session:
+        tasks.queue_run(session, session.get_one(ImportRun, run_id))
+    with failing_insert(engine, after=2):
+        assert run_pending(engine) == 1
+    assert load_run(engine, run_id).checkpoint_row == 4
+    with unit_of_work(engine, write=False) as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.status, job.state) == (JobStatus.QUEUED, {"checkpoint_row": 4})
+    frozen.advance(seconds=5)  # past the retry delay
+    assert run_pending(engine) == 1
+    run = load_run(engine, run_id)
+    assert (run.status, run.total, run.created, run.created_by_id) == (
+        RunStatus.DONE, 10, 10, people.users["X"])
+    assert clients_and_phones(engine) == (13, 13)
+    with unit_of_work(engine, write=False) as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.status, job.progress_done, job.progress_total) == (JobStatus.DONE, 10, 10)
