@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.tracking.support import DEFAULT_NUMBER, ORIGIN, POOL, Shop
+from voronka.access.actor import Actor
+from voronka.access.policy import Scope
+from voronka.campaign.models import Touchpoint, TouchpointKind
+from voronka.client import service as client_service
+from voronka.client.models import ContactKind
+from voronka.client.schemas import ClientCreate, ContactIn
 from voronka.db.session import unit_of_work
+from voronka.jobs import enqueue, run_pending
 from voronka.tracking import pool, service
 from voronka.tracking.models import NumberReservation, Site, SiteVisit, SiteVisitor
 
@@ -115,3 +122,32 @@ def test_two_visits_reserving_at_the_same_moment_get_different_numbers(
             numbers.append(pool.number_for(session, site=site, visit=visit, now=frozen.now).number)
             session.flush()
     assert numbers == POOL
+
+
+def test_a_caller_is_linked_to_the_visit_that_saw_the_number(shop: Shop, frozen):
+    """Call processing writes a call touchpoint with the visitor id reservation_for gave; the
+    periodic job then links that browser to the caller and writes the visit with the client."""
+    ask(shop, A, SPRING)
+    call_at = frozen.advance(minutes=3)
+    with unit_of_work(shop.engine) as session:
+        caller = client_service.create(
+            session, actor=Actor.system(1), scope=Scope.ALL, allow_duplicate=False,
+            data=ClientCreate(name="+7 916 000-00-09", contacts=[
+                ContactIn(kind=ContactKind.PHONE, value="+79160000009")]))
+        found = pool.reservation_for(session, POOL[0], call_at, workspace_id=1)
+        session.add(Touchpoint(  # what part A's call processing writes
+            workspace_id=1, visitor_id=found.visitor_key, client_id=caller.id,
+            kind=TouchpointKind.CALL, occurred_at=call_at, campaign_id=found.campaign_id,
+            channel_id=found.channel_id, pages=0, seconds_on_site=0))
+        caller_id = caller.id
+    frozen.advance(minutes=30)
+    with unit_of_work(shop.engine) as session:
+        enqueue(session, "tracking.close_visits", {})
+    assert run_pending(shop.engine) == 1
+    [(visitor,)] = shop.rows(select(SiteVisitor))
+    assert (visitor.client_id, visitor.linked_by, visitor.linked_at) == (caller_id, "call",
+                                                                         call_at)
+    [(visit_touch,)] = shop.rows(select(Touchpoint).where(
+        Touchpoint.kind == TouchpointKind.VISIT))
+    assert (visit_touch.client_id, visit_touch.visitor_id, visit_touch.campaign_id) == (
+        caller_id, A, shop.campaigns["spring"])

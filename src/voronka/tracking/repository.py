@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from voronka.access.actor import Actor
 from voronka.access.policy import Scope
 from voronka.access.scope import client_bound_condition
-from voronka.campaign.models import TrackingKind, TrackingNumber
+from voronka.campaign.models import Touchpoint, TouchpointKind, TrackingKind, TrackingNumber
 from voronka.tracking.models import (
     NumberReservation,
     Site,
@@ -249,3 +249,28 @@ def latest_campaign_visit(session: Session, visitor_id: int) -> SiteVisit | None
         .order_by(SiteVisit.started_at.desc(), SiteVisit.id.desc())
         .limit(1)
     )
+
+
+def unlinked_call_visitors(
+    session: Session, limit: int
+) -> list[tuple[SiteVisitor, int, datetime]]:
+    """Visitors without a client whose cookie id is on a call touchpoint of a known client
+    (a call to a number the visit was shown), with that client and the call's time."""
+    rows = session.execute(
+        select(SiteVisitor, Touchpoint.client_id, Touchpoint.occurred_at)
+        .join(
+            Touchpoint,
+            and_(
+                Touchpoint.workspace_id == SiteVisitor.workspace_id,
+                Touchpoint.visitor_id == SiteVisitor.visitor_key,
+            ),
+        )
+        .where(
+            SiteVisitor.client_id.is_(None),
+            Touchpoint.kind == TouchpointKind.CALL,
+            Touchpoint.client_id.is_not(None),
+        )
+        .order_by(Touchpoint.occurred_at, Touchpoint.id)
+        .limit(limit)
+    ).all()
+    return [(visitor, int(client_id), at) for visitor, client_id, at in rows]

@@ -268,6 +268,19 @@ def link_visitor(
     return True
 
 
+def link_visitors_from_calls(session: Session, *, limit: int = 500) -> int:
+    """Link visitors to the clients who called the number their visit was shown.
+
+    Call processing (docs/integrations.md) writes a ``call`` touchpoint carrying the visitor
+    id that :func:`voronka.tracking.pool.reservation_for` returned; this finds such visitors
+    still without a client and links them (run by the ``tracking.close_visits`` job).
+    """
+    linked = 0
+    for visitor, client_id, at in repository.unlinked_call_visitors(session, limit):
+        linked += link_visitor(session, visitor=visitor, client_id=client_id, how="call", at=at)
+    return linked
+
+
 def visitor_of(session: Session, workspace_id: int, visitor_key: str) -> SiteVisitor | None:
     """The visitor with this cookie id in the workspace (the most recently seen one)."""
     return repository.visitor_in_workspace(session, workspace_id, visitor_key)

@@ -18,6 +18,8 @@ job(receive.HANDLER)(intake.replay_handler(receive.process_hit, receive.HANDLER)
 
 @job("tracking.close_visits", every=timedelta(minutes=5))
 def close_visits(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Write the touchpoints of visits idle for the configured minutes."""
+    """Link visitors known by their calls, then write the touchpoints of visits idle for the
+    configured minutes (so a caller's visit is written with the client)."""
+    linked = service.link_visitors_from_calls(ctx.session, limit=CLOSE_BATCH)
     closed = service.close_idle_visits(ctx.session, now=clock.now(), limit=CLOSE_BATCH)
-    return {"closed": closed}
+    return {"linked": linked, "closed": closed}
