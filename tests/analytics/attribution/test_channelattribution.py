@@ -118,3 +118,16 @@ def test_order_one_transition_matrix_matches(journeys: Paths) -> None:
     found = {(r.source, r.target): r.probability for r in matrix.itertuples()}
     assert len(found) == 138  # ChannelAttribution's matrix has 138 rows too
     assert {k: found[k] for k in TRANSITIONS} == pytest.approx(TRANSITIONS, abs=5e-7)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_lu_and_the_neumann_series_agree(journeys: Paths, order: int) -> None:
+    # Two exact solvers of the same equations: they must agree to rounding error.
+    lu = MarkovAttribution(order=order, solver="lu").fit(journeys)
+    iterative = MarkovAttribution(order=order, solver="iterative").fit(journeys)
+    assert lu.conversion_probability_ == pytest.approx(iterative.conversion_probability_,
+                                                       rel=1e-12)
+    assert iterative.removal_effects_.to_dict() == pytest.approx(
+        lu.removal_effects_.to_dict(), rel=1e-10, abs=1e-13)
+    assert iterative.value_removal_effects_.to_dict() == pytest.approx(
+        lu.value_removal_effects_.to_dict(), rel=1e-10, abs=1e-13)

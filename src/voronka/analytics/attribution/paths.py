@@ -96,27 +96,38 @@ class Paths:
         """
         if not separator:
             raise _invalid("the path separator must not be empty", "separator", None)
-        text = frame[path].astype("string").fillna("").str.strip()
         numbers = {
             "conversions": _numbers(frame, conversions),
             "value": _numbers(frame, value) if value else np.zeros(len(frame)),
             "nulls": _numbers(frame, nulls) if nulls else np.zeros(len(frame)),
         }
-        keep = text.to_numpy() != ""
-        keys, distinct = pd.factorize(text.to_numpy()[keep])
+        # Hash the raw texts first and clean only the distinct ones: a million journeys
+        # repeat a few hundred thousand paths at most.
+        raw_keys, raw_distinct = pd.factorize(frame[path], use_na_sentinel=True)
+        cleaned = pd.Series(raw_distinct, dtype=object).astype(str).str.strip()
+        keys_of_raw, distinct = pd.factorize(cleaned.to_numpy())
+        keys = np.where(raw_keys >= 0, keys_of_raw[np.maximum(raw_keys, 0)], -1)
+        empty = np.flatnonzero(distinct == "")
+        if len(empty):
+            keys = np.where(keys == empty[0], -1, keys)
+        keep = keys >= 0
         sums = {
-            name: np.bincount(keys, weights=column[keep], minlength=len(distinct))
+            name: np.bincount(keys[keep], weights=column[keep], minlength=len(distinct))
             for name, column in numbers.items()
         }
-        return cls._parse(list(distinct), separator, sums)
+        used = np.bincount(keys[keep], minlength=len(distinct)) > 0
+        sums = {name: column[used] for name, column in sums.items()}
+        return cls._parse([str(p) for p in distinct[used]], separator, sums)
 
     @classmethod
     def _parse(cls, distinct: list[str], separator: str, sums: dict[str, np.ndarray]) -> Paths:
         lengths = np.fromiter((p.count(separator) + 1 for p in distinct), np.int64, len(distinct))
         tokens = np.asarray(separator.join(distinct).split(separator), dtype=object)
-        names = pd.Series(tokens, dtype="string").str.strip()
-        codes, channels = pd.factorize(names, sort=True)
-        if (codes < 0).any() or (names == "").any():
+        raw_codes, raw_names = pd.factorize(tokens)
+        stripped = pd.Series(raw_names, dtype=object).str.strip().to_numpy()
+        name_codes, channels = pd.factorize(stripped, sort=True)
+        codes = name_codes[raw_codes]
+        if (stripped == "").any():
             raise _invalid(f"a path has an empty channel name between two {separator!r}",
                            "path", None)
         return cls(
@@ -135,6 +146,11 @@ class Paths:
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     """The column as non-negative floats; the first bad value is named with its row."""
     raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        parsed = raw.astype(float).fillna(0.0)
+        bad = (parsed < 0) | ~np.isfinite(parsed)
+        if not bad.any():
+            return parsed.to_numpy()
     parsed = pd.to_numeric(raw, errors="coerce")
     blank = raw.isna() | (raw.astype("string").str.strip() == "")
     parsed = parsed.where(~blank, 0.0)
