@@ -69,7 +69,10 @@ def journeys(count: int, seed: int) -> pd.DataFrame:
         length += alive
     matrix = np.column_stack(steps)
     names = np.asarray(CHANNELS, dtype=object)
-    paths = [" > ".join(names[row[:n]]) for row, n in zip(matrix, length, strict=True)]
+    paths = names[matrix[:, 0]].copy()
+    for step in range(1, matrix.shape[1]):
+        longer = length > step
+        paths[longer] = paths[longer] + " > " + names[matrix[longer, step]]
     value = np.where(converted, np.round(rng.gamma(2.0, 50.0, count), 2), 0.0)
     return pd.DataFrame({"path": paths, "conversions": converted.astype(np.int64),
                          "value": value, "nulls": (~converted).astype(np.int64)})
