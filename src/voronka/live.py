@@ -68,6 +68,13 @@ class Broker:
                 if not streams:
                     self._streams.pop(user_id, None)
 
+    def listening(self) -> bool:
+        """Whether any stream may receive an event (always, when Redis relays to others)."""
+        if self.redis_url is not None:
+            return True
+        with self._lock:
+            return bool(self._streams)
+
     def subscribers(self, user_id: int) -> int:
         with self._lock:
             return len(self._streams.get(user_id, ()))

@@ -146,14 +146,16 @@ def record(
         _insert(session)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["workspace_id", "provider", "external_id"])
-        .returning(InboundEvent.id)
+        .returning(InboundEvent)
     )
-    new_id = session.execute(statement).scalar_one_or_none()
-    event = find(session, workspace_id=workspace_id, provider=provider, external_id=external_id)
+    created = session.scalars(statement).one_or_none()
+    event = created or find(
+        session, workspace_id=workspace_id, provider=provider, external_id=external_id
+    )
     assert event is not None  # inserted now or by the first delivery
-    if new_id is not None and process_with and not ignored:
+    if created is not None and process_with and not ignored:
         _enqueue(session, process_with, event.id, attempt=0)
-    return Stored(event, created=new_id is not None)
+    return Stored(event, created=created is not None)
 
 
 def store_raw(engine: Engine, **fields: Any) -> Stored:

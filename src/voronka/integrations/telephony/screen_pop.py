@@ -65,7 +65,7 @@ def pop(engine: Engine, broker: Broker, *, workspace_id: int, provider: str,
         events: list[CallEvent]) -> int:
     """Publish a card for every ringing/answered event on a known extension; return how many."""
     targets = [e for e in events if e.phase in PHASES and e.extension]
-    if not targets:
+    if not targets or not broker.listening():
         return 0
     sent = 0
     with unit_of_work(engine, write=False) as session:
