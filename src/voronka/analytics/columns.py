@@ -22,6 +22,8 @@ ANALYTIC_TABLES = (
 #: Columns never copied out of the operational store (secrets).
 EXCLUDED_COLUMNS = frozenset({"password_hash"})
 #: Append-only tables: a snapshot only adds rows with ids above its watermark.
+#: Order statuses that bring revenue (cancelled and returned orders do not).
+REVENUE_STATUSES = ("paid", "shipped", "delivered")
 APPEND_ONLY = frozenset({"deal_stage_change", "order_status_change", "touchpoint",
                          "consent_record", "ad_spend_history"})
 

@@ -13,12 +13,12 @@ from datetime import date, datetime, time
 import ibis
 import ibis.expr.types as ir
 
+from voronka.analytics.columns import REVENUE_STATUSES
 from voronka.analytics.query import Breakdown, Filters, Period
 from voronka.analytics.sources import Sources
 from voronka.errors import ErrorDetail, InvalidInput
 
 DIM = {b: f"dim_{b.value}" for b in Breakdown}
-REVENUE_STATUSES = ("paid", "shipped", "delivered")
 
 
 @dataclass(frozen=True)

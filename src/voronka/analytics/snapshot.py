@@ -99,10 +99,17 @@ def _state(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, int, str | N
     return int(row[0]), int(row[1]), row[2]
 
 
+#: Large tables are written in the order of the time reports filter them by, so that the
+#: Parquet row groups' min/max let the engines skip the months a period does not cover.
+TIME_ORDER = {"touchpoint": "occurred_at", "activity": "occurred_at",
+              "deal_stage_change": "changed_at", "deal": "created_at", "sales_order": "paid_at"}
+
+
 def _copy(con: duckdb.DuckDBPyConnection, name: str, target: Path, postgres: bool,
           above_id: int = 0) -> None:
     where = f"WHERE CAST(id AS BIGINT) > {int(above_id)}" if above_id else ""
-    query = f'SELECT {_select_list(name, postgres)} FROM store."{name}" {where} ORDER BY id'  # noqa: S608
+    order = f'"{TIME_ORDER[name]}", id' if name in TIME_ORDER else "id"
+    query = f'SELECT {_select_list(name, postgres)} FROM store."{name}" {where} ORDER BY {order}'  # noqa: S608
     con.execute(f"COPY ({query}) TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
 
 
@@ -123,7 +130,21 @@ def refresh(database_url: str, directory: Path) -> dict[str, str]:
     finally:
         con.close()
     manifest_path.write_text(json.dumps(manifest, indent=1))
+    changed = {name for name, action in actions.items() if action != "unchanged"}
+    actions.update(_materialise_derived(directory, changed))
     return actions
+
+
+def _materialise_derived(directory: Path, changed: set[str]) -> dict[str, str]:
+    """Bring the derived per-client tables (``derived.py``) up to date with the snapshot."""
+    from voronka.analytics import derived, sources
+
+    snapshot_sources = sources.duckdb_sources(directory, "UTC")
+    try:
+        return {f"{derived.DERIVED_DIR}/{name}": action for name, action in derived.materialise(
+            snapshot_sources.backend, snapshot_sources.tables, directory, changed).items()}
+    finally:
+        snapshot_sources.backend.disconnect()
 
 
 def _refresh_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path,

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 from sqlalchemy.engine import make_url
 
+from voronka.analytics import derived
 from voronka.analytics.columns import ANALYTIC_TABLES, analytic_columns, sql_type, table
 
 
@@ -79,6 +80,10 @@ class Sources:
             t = self.tables[name]
             tables[name] = t.filter(t.client_id.isin(ids.visible_id))
         tables.update(_children_of_scoped(self.tables, tables, scope, ids))
+        for name, kept in derived.DERIVED.items():
+            if kept.client_column is not None:
+                t = self.tables[name]
+                tables[name] = t.filter(t[kept.client_column].isin(ids.visible_id))
         return Sources(self.kind, self.backend, self.utc_offset, tables)
 
 
@@ -124,12 +129,16 @@ def _resolve_merged(tables: dict[str, ir.Table]) -> dict[str, ir.Table]:
 def from_snapshot(kind: EngineKind, backend: Any, directory: Path, timezone: str,
                   names: Iterable[str] = ANALYTIC_TABLES) -> Sources:
     """Sources over the Parquet snapshot in ``directory`` (DuckDB or Spark backend)."""
-    tables = {}
-    for name in names:
-        path = directory / name
+    def read(path: Path, name: str) -> ir.Table:
         pattern = str(path / "*.parquet") if kind is EngineKind.DUCKDB else str(path)
-        tables[name] = backend.read_parquet(pattern, table_name=f"v_{name}")
-    return Sources(kind, backend, utc_offset(timezone), _resolve_merged(tables))
+        return backend.read_parquet(pattern, table_name=f"v_{name}")
+
+    tables = _resolve_merged({name: read(directory / name, name) for name in names})
+    views = derived.views(tables)
+    for name in derived.DERIVED:
+        kept = derived.folder(directory, name)
+        tables[name] = read(kept, name) if kept.exists() else views[name]
+    return Sources(kind, backend, utc_offset(timezone), tables)
 
 
 def duckdb_sources(directory: Path, timezone: str) -> Sources:
@@ -151,7 +160,9 @@ def postgres_sources(database_url: str, timezone: str) -> Sources:
         database=url.database, options="-c TimeZone=UTC",
     )
     tables = {name: _canonical(backend.table(name), name) for name in ANALYTIC_TABLES}
-    return Sources(EngineKind.POSTGRES, backend, utc_offset(timezone), _resolve_merged(tables))
+    tables = _resolve_merged(tables)
+    tables.update(derived.views(tables))
+    return Sources(EngineKind.POSTGRES, backend, utc_offset(timezone), tables)
 
 
 _IBIS_TYPES = {"TIMESTAMP": "timestamp", "DATE": "date", "BOOLEAN": "boolean",

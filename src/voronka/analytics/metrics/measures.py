@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -38,10 +40,7 @@ class Measure:
     def expression(self, sources: Sources, period: Period, breakdown: Breakdown | None,
                    filters: Filters) -> ir.Table:
         fact = self.fact(sources)
-        if breakdown is not None and breakdown not in fact.dimensions:
-            raise InvalidInput(
-                f"{self.name} cannot be broken down by {breakdown.value}",
-                [ErrorDetail("not available for this figure", field="breakdown")])
+        _check_breakdown(self, fact, breakdown)
         rows = fact.within(sources, period, filters)
         if breakdown is None:
             out = rows.aggregate(value=self.aggregate(rows).cast("float64"),
@@ -119,11 +118,15 @@ def _feedback_fact(kind: str) -> FactBuilder:
 
 
 def _first_orders(s: Sources) -> Fact:
-    """Each client's first revenue order ever: a new paying client in the period it falls in."""
+    """Each client's first revenue order ever: a new paying client in the period it falls in.
+
+    The first orders are kept per client (``derived.client_first_order``), so the period is
+    applied to that small table before any order is joined to its dimensions.
+    """
+    first = s["client_first_order"]
+    first = first.select(first_order_id=first.first_order_id, first_paid_at=first.first_paid_at)
     o = facts.orders(s)
-    ranked = o.mutate(rank=ibis.row_number().over(
-        group_by=o.client_id, order_by=[o.paid_at, o.id]))
-    return Fact("first orders", ranked.filter(ranked.rank == 0).drop("rank"), "paid_at")
+    return Fact("first orders", first.join(o, first.first_order_id == o.id), "first_paid_at")
 
 
 def _responded_leads(s: Sources) -> Fact:
@@ -215,3 +218,80 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             "NPS answers 0–6"),
     Measure("nps_count", _feedback_fact("nps"), lambda t: t.count(), "NPS answers"),
 )}
+
+
+def measure_rows(sources: Sources, measures: dict[str, Measure], periods: dict[str, Period],
+                 breakdown: Breakdown | None, filters: Filters) -> ir.Table:
+    """Rows ``(key, value, rows, measure, period)``: each measure in each labelled period.
+
+    Measures over the same fact are aggregated together, in one pass over the fact rows of
+    all the periods (each row joined to the periods it falls in), rather than once per
+    measure and period: the fact and its joins are read once. Measures with an expression
+    of their own (``RepeatBuyers``) keep it, one per period.
+    """
+    grouped: dict[Any, tuple[Fact, dict[str, Measure]]] = {}
+    parts = []
+    for name, measure in measures.items():
+        if type(measure) is not Measure:
+            parts += [measure.expression(sources, period, breakdown, filters)
+                      .select("key", "value", "rows", measure=ibis.literal(name),
+                              period=ibis.literal(label))
+                      for label, period in periods.items()]
+            continue
+        fact = measure.fact(sources)
+        _check_breakdown(measure, fact, breakdown)
+        same = (fact.name, fact.at, fact.is_date, fact.table.op())
+        grouped.setdefault(same, (fact, {}))[1][name] = measure
+    for fact, members in grouped.values():
+        parts += _fact_measures(sources, fact, members, periods, breakdown, filters)
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
+
+def _check_breakdown(measure: Measure, fact: Fact, breakdown: Breakdown | None) -> None:
+    if breakdown is not None and breakdown not in fact.dimensions:
+        raise InvalidInput(
+            f"{measure.name} cannot be broken down by {breakdown.value}",
+            [ErrorDetail("not available for this figure", field="breakdown")])
+
+
+def _fact_measures(sources: Sources, fact: Fact, members: dict[str, Measure],
+                   periods: dict[str, Period], breakdown: Breakdown | None,
+                   filters: Filters) -> list[ir.Table]:
+    span = Period.model_construct(start=min(p.start for p in periods.values()),
+                                  end=max(p.end for p in periods.values()))
+    rows = fact.within(sources, span, filters)
+    bounds = _period_bounds(sources, periods, fact.is_date)
+    at = rows[fact.at]
+    j = rows.join(bounds, (at >= bounds.period_from) & (at < bounds.period_until))
+    key = j[DIM[breakdown]].cast("int64") if breakdown else ibis.null("int64")
+    values = {f"value_{i}": m.aggregate(j).cast("float64") for i, m in enumerate(members.values())}
+    out = j.group_by(period=j.period_label, key=key).aggregate(rows=j.count().cast("int64"),
+                                                               **values)
+    if breakdown is None:  # a period without facts still has its row: 0, or NULL for medians
+        every = bounds.select(every_label=bounds.period_label)
+        out = every.left_join(out, every.every_label == out.period).mutate(
+            period=ibis._.every_label, key=ibis.null("int64"),
+            rows=ibis.coalesce(ibis._.rows, 0),
+            **{f"value_{i}": ibis.coalesce(ibis._[f"value_{i}"], ibis.literal(m.empty, "float64"))
+               for i, m in enumerate(members.values())})
+    return [out.select(key=out.key, value=out[f"value_{i}"], rows=out.rows,
+                       measure=ibis.literal(name), period=out.period)
+            for i, name in enumerate(members)]
+
+
+def _period_bounds(sources: Sources, periods: dict[str, Period], is_date: bool) -> ir.Table:
+    """One row per labelled period: ``[period_from, period_until)`` in the fact's terms."""
+    if is_date:
+        starts = [p.start for p in periods.values()]
+        ends = [p.end_exclusive for p in periods.values()]
+        kind = "date"
+    else:  # local midnights moved to UTC, as in Fact.within
+        starts = [datetime.combine(p.start, time.min) - sources.utc_offset
+                  for p in periods.values()]
+        ends = [datetime.combine(p.end_exclusive, time.min) - sources.utc_offset
+                for p in periods.values()]
+        kind = "timestamp"
+    return ibis.memtable({"period_label": list(periods), "period_from": starts,
+                          "period_until": ends},
+                         schema={"period_label": "string", "period_from": kind,
+                                 "period_until": kind})

@@ -17,7 +17,7 @@ References
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import ibis
@@ -73,10 +73,19 @@ def inbound_calls(sources: Sources, query: CallsQuery) -> ir.Table:
     )
 
 
-def called_back_ids(sources: Sources, missed: ir.Table, minutes: int) -> ir.Table:
+def called_back_ids(sources: Sources, missed: ir.Table, period: Period,
+                    minutes: int) -> ir.Table:
     """Ids of missed calls followed within ``minutes`` by an outbound call to the same client
-    or to the number that called (any outbound call, answered or not, by anyone)."""
+    or to the number that called (any outbound call, answered or not, by anyone).
+
+    Only outbound calls from the period's start to ``minutes`` after its end can answer a
+    missed call of the period, so only those are read.
+    """
     a = sources["activity"]
+    start = datetime.combine(period.start, time.min) - sources.utc_offset
+    end = datetime.combine(period.end_exclusive, time.min) - sources.utc_offset
+    a = a.filter(a.occurred_at >= ibis.timestamp(start),
+                 a.occurred_at <= ibis.timestamp(end + timedelta(minutes=minutes)))
     outbound = a.filter(a.kind == "call", ~a.is_deleted, a.direction == "outbound").select(
         back_client=a.client_id, back_number=a.to_number, back_at=a.occurred_at
     )
@@ -96,7 +105,8 @@ def called_back_ids(sources: Sources, missed: ir.Table, minutes: int) -> ir.Tabl
 def flagged_inbound(sources: Sources, query: CallsQuery) -> ir.Table:
     """Inbound calls with ``not_called_back``: missed and not followed by a callback."""
     calls = inbound_calls(sources, query)
-    back = called_back_ids(sources, calls.filter(calls.is_missed), query.callback_minutes)
+    back = called_back_ids(sources, calls.filter(calls.is_missed), query.period,
+                           query.callback_minutes)
     j = calls.left_join(back, calls.id == back.called_back_id)
     return j.mutate(not_called_back=j.is_missed & j.called_back_id.isnull())
 

@@ -19,7 +19,7 @@ from voronka.analytics import facts
 from voronka.analytics.catalog import Report
 from voronka.analytics.facts import Fact
 from voronka.analytics.labels import labels
-from voronka.analytics.metrics.measures import MEASURES, Measure, count_where
+from voronka.analytics.metrics.measures import MEASURES, Measure, count_where, measure_rows
 from voronka.analytics.metrics.registry import METRICS
 from voronka.analytics.query import Breakdown, Filters, Period, Strict
 from voronka.analytics.result import Result
@@ -89,12 +89,11 @@ def measure(name: str) -> Measure:
 def measure_union(sources: Sources, query: CampaignsQuery) -> ir.Table:
     """Every measure at every level (campaign, channel, total) in one table."""
     filters = query.effective_filters()
+    measures = {name: measure(name) for name in (*REGISTRY_MEASURES, *OWN_MEASURES)}
     parts = [
-        measure(name)
-        .expression(sources, query.period, breakdown, filters)
-        .mutate(measure=ibis.literal(name), level=ibis.literal(level))
+        measure_rows(sources, measures, {"current": query.period}, breakdown, filters)
+        .mutate(level=ibis.literal(level))
         for level, breakdown in _LEVELS.items()
-        for name in (*REGISTRY_MEASURES, *OWN_MEASURES)
     ]
     return ibis.union(*parts)
 

@@ -27,7 +27,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import ibis
@@ -209,7 +209,11 @@ def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[
     handle twenty of them side by side, but not twenty nested left joins.
     """
     entrants = _entrants(s, query, stage_ids[0])
-    history = _history_with_next_change(s, entrants)
+    # Without strict order nothing before the deal's entry matters, and every entry falls in
+    # the period: the history can start at the period's first moment.
+    since = None if query.strict_order else (
+        datetime.combine(query.period.start, time.min) - s.utc_offset)
+    history = _history_with_next_change(s, entrants, since)
     carried = ["deal_id", "client_id", "key", "cohort", "start_at", "window_end"]
     if query.strict_order:
         entrants = _with_later_entries(entrants, history, stage_ids)
@@ -245,9 +249,9 @@ def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[
 
 def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
     """Deals whose first change into the step-1 stage falls in the period, with their group."""
-    changes = s["deal_stage_change"]
-    into = changes.filter(changes.to_stage_id == first_stage)
-    first = into.group_by(entrant_id=into.deal_id).aggregate(entered_at=into.changed_at.min())
+    entries = s["deal_stage_entry"]  # first entry per deal and stage, kept (derived.py)
+    into = entries.filter(entries.to_stage_id == first_stage)
+    first = into.select(entrant_id=into.deal_id, entered_at=into.first_at)
     deals = facts.deals(s)
     deals = deals.select("id", "client_id", *[c for c in deals.columns if c.startswith("dim_")])
     joined = first.join(deals, first.entrant_id == deals.id)
@@ -270,9 +274,12 @@ def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
     )
 
 
-def _history_with_next_change(s: Sources, entrants: ir.Table) -> ir.Table:
-    """The entrants' stage changes, each with the time of the deal's next change."""
+def _history_with_next_change(s: Sources, entrants: ir.Table,
+                              since: datetime | None) -> ir.Table:
+    """The entrants' stage changes (from ``since``), each with the deal's next change time."""
     changes = s["deal_stage_change"]
+    if since is not None:
+        changes = changes.filter(changes.changed_at >= ibis.timestamp(since))
     mine = changes.filter(changes.deal_id.isin(entrants.deal_id))
     return mine.select(
         change_id=mine.id,

@@ -15,6 +15,7 @@ through their tracker ``visitor_id`` when exactly one client is known behind tha
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -62,16 +63,15 @@ def people_touchpoints(s: Sources) -> ir.Table:
 
     A visitor id seen with two or more clients (a shared computer) names nobody.
     """
-    t = s["touchpoint"]
-    known = t.filter(t.visitor_id.notnull(), t.client_id.notnull())
-    owners = known.group_by(owned_visitor=known.visitor_id).aggregate(
-        owner=known.client_id.min(), owners=known.client_id.nunique()
-    )
-    owners = owners.filter(owners.owners == 1)
+    return _with_person(s, s["touchpoint"])
+
+
+def _with_person(s: Sources, t: ir.Table) -> ir.Table:
+    """Add ``person`` to touchpoints ``t`` (owners are kept per visitor: derived.py)."""
+    owners = s["visitor_owner"]
+    owners = owners.select(owned_visitor=owners.visitor_id, owner=owners.owner)
     j = t.left_join(owners, t.visitor_id == owners.owned_visitor)
-    return j.mutate(person=ibis.coalesce(j.client_id, j.owner)).drop(
-        "owned_visitor", "owner", "owners"
-    )
+    return j.mutate(person=ibis.coalesce(j.client_id, j.owner)).drop("owned_visitor", "owner")
 
 
 def new_buyers(s: Sources, query: JourneyQuery) -> ir.Table:
@@ -90,8 +90,17 @@ def period_buyers(s: Sources, query: JourneyQuery) -> ir.Table:
 
 
 def touches_before_purchase(s: Sources, query: JourneyQuery) -> ir.Table:
-    """Each new buyer's touchpoints in the ``lookback_days`` up to the purchase (inclusive)."""
-    buyers, touches = new_buyers(s, query), people_touchpoints(s)
+    """Each new buyer's touchpoints in the ``lookback_days`` up to the purchase (inclusive).
+
+    Touchpoints are first bounded to the period widened by the lookback, so that only the
+    touchpoints that can count are read and matched to people.
+    """
+    t = s["touchpoint"]
+    start = datetime.combine(query.period.start, time.min) - s.utc_offset
+    end = datetime.combine(query.period.end_exclusive, time.min) - s.utc_offset
+    window = t.filter(t.occurred_at >= ibis.timestamp(start - timedelta(query.lookback_days)),
+                      t.occurred_at < ibis.timestamp(end))
+    buyers, touches = new_buyers(s, query), _with_person(s, window)
     j = touches.join(buyers, touches.person == buyers.buyer)
     before = _seconds_between(j.occurred_at, j.purchase_at)
     return j.filter(before >= 0, before <= query.lookback_days * DAY_SECONDS)
@@ -159,7 +168,7 @@ def exits(s: Sources, query: JourneyQuery) -> ir.Table:
     t = s["touchpoint"]
     paid = facts.orders(s)
     payers = paid.select(payer=paid.client_id).payer
-    bought = t.filter(t.visitor_id.notnull(), t.client_id.isin(payers))
+    bought = s["paying_visitor"]
     visits = t.filter(t.kind == "visit")
     visits = visits.mutate(dim_channel=visits.channel_id, dim_campaign=visits.campaign_id)
     visits = Fact("visits", visits, "occurred_at").within(

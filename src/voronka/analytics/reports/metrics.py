@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 from pydantic import Field, field_validator
 
 from voronka.analytics.catalog import Report
 from voronka.analytics.labels import labels
-from voronka.analytics.metrics.measures import MEASURES
+from voronka.analytics.metrics.measures import MEASURES, measure_rows
 from voronka.analytics.metrics.registry import METRICS, Metric, get, ratio
 from voronka.analytics.query import Breakdown, Filters, Period, Strict
 from voronka.analytics.result import Result
@@ -50,14 +49,8 @@ def periods(query: MetricsQuery) -> dict[str, Period]:
 
 def measure_union(runner: Runner, query: MetricsQuery, metrics: list[Metric]) -> ir.Table:
     needed = sorted({name for metric in metrics for name in metric.measures})
-    parts = [
-        MEASURES[name]
-        .expression(runner.sources, period, query.breakdown, query.filters)
-        .mutate(measure=ibis.literal(name), period=ibis.literal(label))
-        for label, period in periods(query).items()
-        for name in needed
-    ]
-    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+    return measure_rows(runner.sources, {name: MEASURES[name] for name in needed},
+                        periods(query), query.breakdown, query.filters)
 
 
 def growth(current: float | None, before: float | None) -> float | None:

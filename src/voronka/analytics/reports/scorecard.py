@@ -25,7 +25,7 @@ from voronka import clock
 from voronka.analytics import facts
 from voronka.analytics.catalog import Report
 from voronka.analytics.facts import DIM, Fact
-from voronka.analytics.metrics.measures import MEASURES, Measure
+from voronka.analytics.metrics.measures import MEASURES, Measure, measure_rows
 from voronka.analytics.metrics.registry import METRICS
 from voronka.analytics.query import Breakdown, Filters, Period, Strict
 from voronka.analytics.result import Result
@@ -184,13 +184,9 @@ def available_measures(sources: Sources, filters: Filters) -> set[str]:
 
 def measure_union(sources: Sources, query: ScorecardQuery, names: Iterable[str]) -> ir.Table:
     """Every measure by manager, one UNION ALL: rows ``(key, value, rows, measure)``."""
-    parts = [
-        SCORECARD_MEASURES[name]
-        .expression(sources, query.period, Breakdown.MANAGER, query.filters)
-        .mutate(measure=ibis.literal(name))
-        for name in sorted(names)
-    ]
-    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+    measures = {name: SCORECARD_MEASURES[name] for name in sorted(names)}
+    return measure_rows(sources, measures, {"current": query.period}, Breakdown.MANAGER,
+                        query.filters)
 
 
 def managers(sources: Sources, query: ScorecardQuery) -> ir.Table:

@@ -1,0 +1,130 @@
+"""Per-client and per-visitor state derived from all history, kept instead of recomputed.
+
+Some questions need all of a client's history however short the period asked about: which
+order was the client's first ever, when a deal first entered each stage, which client stands
+behind a tracker visitor id, whether a visitor ever belonged to a paying client. Recomputing them in every report means a rescan of
+every order or touchpoint per report. Each is declared here once, as an ibis expression over
+the sources, and:
+
+* on the snapshot engines (DuckDB, Spark) it is **materialised** into the snapshot when the
+  tables it reads change (:func:`materialise`, called by ``snapshot.refresh``), so reports
+  read a small table;
+* on PostgreSQL in place (no snapshot) the same expression is used as a view.
+
+Both give the same rows, so every engine keeps giving the same numbers. Derived tables are
+computed over every client and then restricted by the record scope like the other
+client-bound tables, so a scoped user sees each client's true first order and visitor owner.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+
+from voronka.analytics.columns import REVENUE_STATUSES
+
+DERIVED_DIR = "derived"
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    inputs: tuple[str, ...]  # snapshot tables it is computed from
+    client_column: str | None  # the column the record scope restricts (None: not restricted)
+    build: Callable[[dict[str, ir.Table]], ir.Table]
+
+
+def client_first_order(t: dict[str, ir.Table]) -> ir.Table:
+    """``(client_id, first_order_id, first_paid_at)``: each client's first revenue order."""
+    o = t["sales_order"]
+    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    ranked = o.mutate(rank=ibis.row_number().over(group_by=o.client_id,
+                                                  order_by=[o.paid_at, o.id]))
+    first = ranked.filter(ranked.rank == 0)
+    return first.select(client_id=first.client_id, first_order_id=first.id,
+                        first_paid_at=first.paid_at)
+
+
+def visitor_owner(t: dict[str, ir.Table]) -> ir.Table:
+    """``(visitor_id, owner)``: the one client ever seen with a visitor id.
+
+    A visitor id seen with two or more clients (a shared computer) names nobody.
+    """
+    touch = t["touchpoint"]
+    known = touch.filter(touch.visitor_id.notnull(), touch.client_id.notnull())
+    ranges = known.group_by("visitor_id").aggregate(lowest=known.client_id.min(),
+                                                   highest=known.client_id.max())
+    return ranges.filter(ranges.lowest == ranges.highest).select(
+        visitor_id=ranges.visitor_id, owner=ranges.lowest)
+
+
+def paying_visitor(t: dict[str, ir.Table]) -> ir.Table:
+    """``(visitor_id, client_id)``: visitor ids seen with a client who ever paid an order.
+
+    ``client_id`` is the lowest such client. The record scope does not restrict this table:
+    a visitor who bought as another team's client has still bought (only aggregates of
+    visits are built from it).
+    """
+    touch, o = t["touchpoint"], t["sales_order"]
+    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    known = touch.filter(touch.visitor_id.notnull(), touch.client_id.isin(o.client_id))
+    return known.group_by("visitor_id").aggregate(client_id=known.client_id.min())
+
+
+def deal_stage_entry(t: dict[str, ir.Table]) -> ir.Table:
+    """``(deal_id, client_id, to_stage_id, first_at)``: when each deal first entered a stage."""
+    changes, deals = t["deal_stage_change"], t["deal"]
+    first = changes.group_by("deal_id", "to_stage_id").aggregate(
+        first_at=changes.changed_at.min())
+    owners = deals.select(entry_deal=deals.id, client_id=deals.client_id)
+    j = first.join(owners, first.deal_id == owners.entry_deal)
+    return j.select("deal_id", "client_id", "to_stage_id", "first_at")
+
+
+DERIVED = {
+    d.name: d
+    for d in (
+        Derived("client_first_order", ("sales_order",), "client_id", client_first_order),
+        Derived("deal_stage_entry", ("deal_stage_change", "deal"), "client_id",
+                deal_stage_entry),
+        Derived("visitor_owner", ("touchpoint", "client"), "owner", visitor_owner),
+        Derived("paying_visitor", ("touchpoint", "client", "sales_order"), None,
+                paying_visitor),
+    )
+}
+
+
+def views(tables: dict[str, ir.Table]) -> dict[str, ir.Table]:
+    """Every derived table as an expression over ``tables`` (PostgreSQL, or no snapshot)."""
+    return {name: d.build(tables) for name, d in DERIVED.items()}
+
+
+def folder(directory: Path, name: str) -> Path:
+    return directory / DERIVED_DIR / name
+
+
+def materialise(backend: ibis.BaseBackend, tables: dict[str, ir.Table], directory: Path,
+                changed: set[str]) -> dict[str, str]:
+    """Write the derived tables whose inputs are in ``changed`` (or missing) as Parquet.
+
+    ``tables`` are the snapshot's tables (merged clients resolved) on a DuckDB backend. The
+    new file is written beside the old one and swapped in, so readers never see half a file.
+    """
+    done = {}
+    for name, d in DERIVED.items():
+        target = folder(directory, name)
+        if target.exists() and not changed.intersection(d.inputs):
+            continue
+        fresh = target.with_name(name + ".new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        backend.to_parquet(d.build(tables), fresh / "part-00000.parquet")
+        shutil.rmtree(target, ignore_errors=True)
+        fresh.rename(target)
+        done[name] = "rewritten"
+    return done
