@@ -104,9 +104,17 @@ def flat(figures):  # type: ignore[no-untyped-def]
     return {(name, i): float(v) for name, pair in figures.items() for i, v in enumerate(pair)}
 
 
-def test_every_model_on_a_hand_checked_march(analytics, store):  # type: ignore[no-untyped-def]
+def test_report_on_a_hand_checked_march(analytics, store):  # type: ignore[no-untyped-def]
+    """One world and snapshot per engine for the three checks (a snapshot costs seconds)."""
     build(store, world)
-    result = run(analytics(), AttributionQuery(period=MARCH))
+    runner = analytics()
+    every_model(runner)
+    campaign_level_and_romi(runner)
+    paid_orders_start_after_the_previous_one(runner)
+
+
+def every_model(runner):  # type: ignore[no-untyped-def]
+    result = run(runner, AttributionQuery(period=MARCH))
     got = _by_model(result)
     zero = (0.0, 0.0)
     assert got["first_touch"] == {"Yandex": (2, 1100), "Vk": (1, 500), "Direct": (1, 300),
@@ -147,13 +155,12 @@ def test_every_model_on_a_hand_checked_march(analytics, store):  # type: ignore[
                      "Seo": (0, None)}
 
 
-def test_campaign_level_and_romi(analytics, store):  # type: ignore[no-untyped-def]
+def campaign_level_and_romi(runner):  # type: ignore[no-untyped-def]
     """Last touch by campaign: ann → direct (no campaign) 1000, bob → the call's y-brand 500,
     dan → direct 300, fay → yandex without a campaign 100 (her call touchpoint has none; the
     activity twin is dropped). ROMI: y-brand (500 − 1000)/1000 = −50%; vk-a has spend and no
     credit: −100%."""
-    build(store, world)
-    result = run(analytics(), AttributionQuery(period=MARCH, models=["last_touch"],
+    result = run(runner, AttributionQuery(period=MARCH, models=["last_touch"],
                                                level="campaign"))
     got = {(r["channel"], r["campaign"]): (r["conversions"], r["revenue"], r["spend"], r["romi"])
            for r in result.rows}
@@ -164,11 +171,10 @@ def test_campaign_level_and_romi(analytics, store):  # type: ignore[no-untyped-d
                    ("Seo", "no campaign"): (0, 0, 0, None)}
 
 
-def test_paid_orders_start_after_the_previous_one(analytics, store):  # type: ignore[no-untyped-def]
+def paid_orders_start_after_the_previous_one(runner):  # type: ignore[no-untyped-def]
     """Order 1 (50): Y S Y D → first Y, last D; order 2 (70): S → first and last S. Clients
     touched in March without an order: bob, dan, fay, cat — four non-converting journeys."""
-    build(store, world)
-    result = run(analytics(), AttributionQuery(period=MARCH, basis="paid_orders",
+    result = run(runner, AttributionQuery(period=MARCH, basis="paid_orders",
                                                models=["first_touch", "last_touch", "markov"],
                                                metrics=[]))
     got = _by_model(result)
