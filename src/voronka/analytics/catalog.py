@@ -67,6 +67,9 @@ def reports() -> dict[str, Report]:
     from voronka.analytics.experiment import report as experiment
 
     found.append(experiment.REPORT)
+    from voronka.analytics.alert import report as alerts
+
+    found.append(alerts.REPORT)
     from voronka.analytics.attribution import report as attribution
 
     found.append(attribution.REPORT)

@@ -20,6 +20,7 @@ HANDLER_MODULES: list[str] = [
     "voronka.lead.tasks",
     "voronka.integrations.mail.tasks",
     "voronka.analytics.scoring.tasks",
+    "voronka.analytics.alert.tasks",
     "voronka.transfer.tasks",
 ]
 

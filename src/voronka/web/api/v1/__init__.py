@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from voronka.web.api.v1 import (
     activities,
+    alerts,
     analytics,
     audit,
     auth,
@@ -49,5 +50,6 @@ for module in (
     collect,
     sites,
     scoring,
+    alerts,
 ):
     router.include_router(module.router)
