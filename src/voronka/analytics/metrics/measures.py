@@ -40,7 +40,7 @@ class Measure:
     def expression(self, sources: Sources, period: Period, breakdown: Breakdown | None,
                    filters: Filters) -> ir.Table:
         fact = self.fact(sources)
-        _check_breakdown(self, fact, breakdown)
+        check_breakdown(self, fact, breakdown)
         rows = fact.within(sources, period, filters)
         if breakdown is None:
             out = rows.aggregate(value=self.aggregate(rows).cast("float64"),
@@ -229,25 +229,38 @@ def measure_rows(sources: Sources, measures: dict[str, Measure], periods: dict[s
     measure and period: the fact and its joins are read once. Measures with an expression
     of their own (``RepeatBuyers``) keep it, one per period.
     """
-    grouped: dict[Any, tuple[Fact, dict[str, Measure]]] = {}
-    parts = []
-    for name, measure in measures.items():
-        if type(measure) is not Measure:
-            parts += [measure.expression(sources, period, breakdown, filters)
-                      .select("key", "value", "rows", measure=ibis.literal(name),
-                              period=ibis.literal(label))
-                      for label, period in periods.items()]
-            continue
-        fact = measure.fact(sources)
-        _check_breakdown(measure, fact, breakdown)
-        same = (fact.name, fact.at, fact.is_date, fact.table.op())
-        grouped.setdefault(same, (fact, {}))[1][name] = measure
-    for fact, members in grouped.values():
+    plain, special = by_fact(sources, measures, breakdown)
+    parts = [measure.expression(sources, period, breakdown, filters)
+             .select("key", "value", "rows", measure=ibis.literal(name),
+                     period=ibis.literal(label))
+             for name, measure in special.items() for label, period in periods.items()]
+    for fact, members in plain:
         parts += _fact_measures(sources, fact, members, periods, breakdown, filters)
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
-def _check_breakdown(measure: Measure, fact: Fact, breakdown: Breakdown | None) -> None:
+def by_fact(sources: Sources, measures: dict[str, Measure], breakdown: Breakdown | None
+            ) -> tuple[list[tuple[Fact, dict[str, Measure]]], dict[str, Measure]]:
+    """Plain measures grouped by the fact they aggregate, and those with their own expression.
+
+    Two measures share a fact when their fact tables are the same expression (ibis compares
+    expressions by structure), so they can be aggregated in one pass.
+    """
+    grouped: dict[Any, tuple[Fact, dict[str, Measure]]] = {}
+    special: dict[str, Measure] = {}
+    for name, measure in measures.items():
+        if type(measure) is not Measure:
+            special[name] = measure
+            continue
+        fact = measure.fact(sources)
+        check_breakdown(measure, fact, breakdown)
+        same = (fact.name, fact.at, fact.is_date, fact.table.op())
+        grouped.setdefault(same, (fact, {}))[1][name] = measure
+    return list(grouped.values()), special
+
+
+def check_breakdown(measure: Measure, fact: Fact, breakdown: Breakdown | None) -> None:
+    """Refuse a breakdown the measure's fact has no dimension for."""
     if breakdown is not None and breakdown not in fact.dimensions:
         raise InvalidInput(
             f"{measure.name} cannot be broken down by {breakdown.value}",

@@ -154,6 +154,19 @@ def client_facts(s: Sources, period: Period, filters: Filters) -> ir.Table:
     )
 
 
+def paying_clients(s: Sources, period: Period, filters: Filters) -> ir.Table:
+    """The ``client_facts`` columns RFM reads, for clients with a revenue order in the period.
+
+    Only the orders are read: RFM needs no deals, and every paying client has an order.
+    """
+    orders = MEASURES["revenue"].fact(s).within(s, period, filters)
+    return orders.group_by("client_id").aggregate(
+        revenue_minor=orders.total_minor.cast("int64").sum(),
+        orders=orders.count().cast("int64"),
+        last_paid_at=orders.paid_at.cast("timestamp").max(),
+    )
+
+
 def with_abc(clients: ir.Table, a_cut: float, b_cut: float) -> ir.Table:
     """Add ``rank``, the cumulative revenue and the ABC class (see the module docstring)."""
     order = [clients.revenue_minor.desc(), clients.client_id.asc()]
@@ -241,8 +254,8 @@ def rating_expression(s: Sources, query: ClientsQuery) -> ir.Table:
 
 
 def rfm_expression(s: Sources, query: ClientsQuery) -> ir.Table:
-    facts = client_facts(s, query.period, query.filters)
-    t = with_rfm(s, facts.filter(facts.orders > 0), query.period, query.rfm_bins)
+    t = with_rfm(s, paying_clients(s, query.period, query.filters), query.period,
+                 query.rfm_bins)
     if query.segment is not None:
         t = t.filter(t.segment == query.segment)
     order = [t.revenue_minor.desc(), t.client_id.asc()]

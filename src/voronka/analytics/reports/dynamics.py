@@ -21,7 +21,13 @@ from pydantic import Field, field_validator, model_validator
 from voronka.analytics.catalog import Report
 from voronka.analytics.facts import DIM, Fact, midnight
 from voronka.analytics.labels import labels
-from voronka.analytics.metrics.measures import MEASURES, Measure, RepeatBuyers
+from voronka.analytics.metrics.measures import (
+    MEASURES,
+    Measure,
+    RepeatBuyers,
+    by_fact,
+    check_breakdown,
+)
 from voronka.analytics.metrics.registry import METRICS, Metric, get
 from voronka.analytics.query import Breakdown, Filters, Grain, Period, Strict
 from voronka.analytics.reports.metrics import growth
@@ -33,7 +39,6 @@ from voronka.errors import ErrorDetail, InvalidInput
 #: More buckets than this make a chart nobody can read and a result nobody should download.
 MAX_BUCKETS = 1000
 _TRUNCATE_UNIT = {Grain.WEEK: "W", Grain.MONTH: "M", Grain.QUARTER: "Q", Grain.YEAR: "Y"}
-BUCKET, EMPTY = "bucket", "empty"
 _MONTHS_PER = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}
 
 
@@ -193,14 +198,6 @@ def _in_window(fact: Fact, sources: Sources, window: Window, filters: Filters) -
     return rows.filter((when < gap_start) | (when >= gap_end))
 
 
-def _check_breakdown(measure: Measure, fact: Fact, breakdown: Breakdown | None) -> None:
-    if breakdown is not None and breakdown not in fact.dimensions:
-        raise InvalidInput(
-            f"{measure.name} cannot be broken down by {breakdown.value}",
-            [ErrorDetail("not available for this figure", field="breakdown")],
-        )
-
-
 def bucketed(
     measure: Measure,
     sources: Sources,
@@ -215,7 +212,7 @@ def bucketed(
     buckets without facts have no row.
     """
     fact = measure.fact(sources)
-    _check_breakdown(measure, fact, breakdown)
+    check_breakdown(measure, fact, breakdown)
     rows = _in_window(fact, sources, window, filters)
     rows = rows.mutate(
         bucket=_bucket_of(_local_when(fact, sources, rows), grain),
@@ -250,35 +247,34 @@ def empty_value(measure: Measure, sources: Sources) -> ir.Table:
 
 
 def measure_union(sources: Sources, query: DynamicsQuery, names: list[str]) -> ir.Table:
-    """Every measure by bucket over the window, and its empty value, in one table."""
+    """Every measure by bucket over the window, in one table.
+
+    Measures over the same fact are aggregated together in one pass (``by_fact``).
+    """
     window = Window.of(query.period, query.grain)
-    parts = []
-    for name in names:
-        measure = MEASURES[name]
-        by_bucket = bucketed(measure, sources, window, query.grain, query.breakdown, query.filters)
-        empty = empty_value(measure, sources)
-        parts.append(
-            by_bucket.select(
-                "bucket",
-                "key",
-                "value",
-                "rows",
-                measure=ibis.literal(name),
-                part=ibis.literal(BUCKET),
-            )
+    measures = {name: MEASURES[name] for name in names}
+    plain, special = by_fact(sources, measures, query.breakdown)
+    parts = [
+        bucketed(measure, sources, window, query.grain, query.breakdown, query.filters)
+        .select("bucket", "key", "value", "rows", measure=ibis.literal(name))
+        for name, measure in special.items()
+    ]
+    for fact, members in plain:
+        rows = _in_window(fact, sources, window, query.filters)
+        rows = rows.mutate(
+            bucket=_bucket_of(_local_when(fact, sources, rows), query.grain),
+            key=rows[DIM[query.breakdown]].cast("int64") if query.breakdown
+            else ibis.null("int64"),
         )
-        # A real date rather than NULL: a NULL date comes back as NaT, which compares badly.
-        parts.append(
-            empty.select(
-                bucket=ibis.date(window.history_start),
-                key=ibis.null("int64"),
-                value=empty.value,
-                rows=ibis.literal(0, "int64"),
-                measure=ibis.literal(name),
-                part=ibis.literal(EMPTY),
-            )
+        by_bucket = rows.group_by("bucket", "key").aggregate(
+            rows=rows.count().cast("int64"),
+            **{f"value_{i}": m.aggregate(rows).cast("float64")
+               for i, m in enumerate(members.values())},
         )
-    return ibis.union(*parts)
+        parts += [by_bucket.select("bucket", "key", value=by_bucket[f"value_{i}"],
+                                   rows=by_bucket.rows, measure=ibis.literal(name))
+                  for i, name in enumerate(members)]
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
 # --- combining the numbers ------------------------------------------------------------------
@@ -295,15 +291,14 @@ class Figures:
         return {**self.empty, **self.values.get((bucket, key), {})}
 
 
-def _index(rows: list[dict[str, Any]], query: DynamicsQuery) -> tuple[Figures, dict[str, int]]:
+def _index(rows: list[dict[str, Any]], query: DynamicsQuery,
+           names: list[str]) -> tuple[Figures, dict[str, int]]:
     values: dict[tuple[date, Any], dict[str, float | None]] = defaultdict(dict)
-    empty: dict[str, float | None] = {}
+    # a bucket without facts shows what the metrics report shows for an empty period
+    empty = {name: MEASURES[name].empty for name in names}
     row_counts: dict[str, int] = defaultdict(int)
     first = bucket_start(query.period.start, query.grain)
     for row in rows:
-        if row["part"] == EMPTY:
-            empty[row["measure"]] = row["value"]
-            continue
         bucket = _as_date(row["bucket"])
         values[(bucket, row["key"])][row["measure"]] = row["value"]
         if bucket >= first:
@@ -400,7 +395,8 @@ def run(runner: Runner, query: DynamicsQuery) -> Result:
     """Compute the metrics per bucket; one row per (bucket, breakdown key, metric)."""
     metrics = [METRICS[slug] for slug in query.metrics]
     names = sorted({name for metric in metrics for name in metric.measures})
-    figures, row_counts = _index(runner.rows(measure_union(runner.sources, query, names)), query)
+    found = runner.rows(measure_union(runner.sources, query, names))
+    figures, row_counts = _index(found, query, names)
     buckets = calendar(query.period, query.grain)
     in_period = {b.start: b for b in buckets}
     keys = _keys(figures, buckets, query.breakdown)
