@@ -123,3 +123,27 @@ def test_mistakes_end_in_one_sentence(voronka, tmp_path, args, fragment):
     write_csv(tmp_path / "c.csv", [["Имя"], ["Анна"]])
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
     assert_one_sentence_error(voronka(*args), fragment)
+
+
+def test_bulk_import_ad_spend_and_runs_from_the_command_line(voronka, engine, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["name", "phone"], ["Один", "+79997770101"],
+                                          ["Дубль C1", "+79990000001"]])
+    dry = voronka("import", "clients", str(path), "--bulk", "--dry-run", "--format", "json")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["created"] == 1
+    assert "dry run: nothing was written" in dry.stderr
+    real = voronka("import", "clients", str(path), "--bulk", "--mode", "per-row")
+    assert real.returncode == 0, real.stderr
+    assert "read 2 of 2 rows (committed through row 3)" in real.stderr
+    listed = voronka("imports", "list", "--format", "json")
+    runs = json.loads(listed.stdout)
+    assert [(r["entity"], r["dry_run"], r["created"], r["duplicates"]) for r in runs] == [
+        ("clients", False, 1, 1), ("clients", True, 1, 1)]
+    spend = voronka("import", "ad-spend", str(Path(__file__).parents[2] / "docs" / "samples" /
+                                             "vk_ads.csv"), "--platform", "vk")
+    assert_one_sentence_error(spend, "3 row(s) failed, so nothing was written (atomic mode)")
+    assert "no campaign has utm_campaign or name 'vk_retargeting'" in spend.stdout
+    no_platform = voronka("import", "ad-spend", str(path))
+    assert_one_sentence_error(no_platform, "ad-spend needs --platform")
+    resume = voronka("imports", "resume", "999")
+    assert_one_sentence_error(resume, "no bulk import run 999")
