@@ -90,7 +90,7 @@ class Broker:
         if self._redis is None:
             import redis
 
-            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+            self._redis = redis.Redis.from_url(str(self.redis_url), socket_timeout=5)
         return self._redis
 
     def _ensure_listener(self) -> None:

@@ -65,7 +65,7 @@ CHANNEL_PEER = re.compile(r"^[A-Za-z0-9]+/([^-@;]+)")
 
 
 def is_extension(number: str | None) -> bool:
-    return bool(number) and number.isdigit() and len(number) <= EXTENSION_MAX_DIGITS  # type: ignore[union-attr]
+    return number is not None and number.isdigit() and len(number) <= EXTENSION_MAX_DIGITS
 
 
 def _stamp(data: Mapping[str, Any]) -> datetime:
@@ -124,7 +124,8 @@ class AsteriskProvider:
         }
         if event == "Newchannel" and first_channel:
             dialled = text_field(data, "Exten", required=False)
-            extra = {"callee": dialled, "extension": caller if outbound else None}
+            extra: dict[str, Any] = {"callee": dialled,
+                                     "extension": caller if outbound else None}
             if not outbound:
                 extra["tracking_number"] = dialled
             return [CallEvent(phase=CallPhase.STARTED, started_at=at, **common, **extra)]

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -113,7 +114,7 @@ class ZadarmaProvider:
         call_id = text_field(fields, "pbx_call_id")
         assert call_id is not None
         outbound = kind.startswith("NOTIFY_OUT")
-        common = {
+        common: dict[str, Any] = {
             "call_id": call_id,
             "direction": Direction.OUTBOUND if outbound else Direction.INBOUND,
             "started_at": started_at,
@@ -138,7 +139,9 @@ class ZadarmaProvider:
             ]
         return [self._ended(fields, received_at, common)]
 
-    def _ended(self, fields: Mapping[str, str], received_at: datetime, common: dict) -> CallEvent:  # type: ignore[type-arg]
+    def _ended(
+        self, fields: Mapping[str, str], received_at: datetime, common: dict[str, Any]
+    ) -> CallEvent:
         disposition = text_field(fields, "disposition")
         assert disposition is not None
         status = DISPOSITIONS.get(disposition.lower(), CallStatus.FAILED)
