@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
+from typing import Protocol
 
 import pandas as pd
 
@@ -19,6 +20,13 @@ from voronka.analytics.attribution.heuristic import (
 from voronka.analytics.attribution.markov import MarkovAttribution
 from voronka.analytics.attribution.paths import Paths
 from voronka.analytics.attribution.shapley import ShapleyAttribution
+
+
+class Estimator(Protocol):
+    conversions_: pd.Series
+    value_: pd.Series
+
+    def fit(self, paths: Paths) -> Estimator: ...
 
 
 class Model(StrEnum):
@@ -83,8 +91,8 @@ def compare(
 
 
 def _estimator(model: Model, order: int, direct: Sequence[str], first: float, last: float,
-               half_life_days: float):  # type: ignore[no-untyped-def]
-    return {
+               half_life_days: float) -> Estimator:
+    factories: dict[Model, Callable[[], Estimator]] = {
         Model.FIRST_TOUCH: FirstTouch,
         Model.LAST_TOUCH: LastTouch,
         Model.LAST_NON_DIRECT: lambda: LastNonDirect(direct),
@@ -93,7 +101,8 @@ def _estimator(model: Model, order: int, direct: Sequence[str], first: float, la
         Model.TIME_DECAY: lambda: TimeDecay(half_life_days),
         Model.MARKOV: lambda: MarkovAttribution(order),
         Model.SHAPLEY: ShapleyAttribution,
-    }[model]()
+    }
+    return factories[model]()
 
 
 def attribute(

@@ -66,7 +66,8 @@ def _token_key(token: str) -> Key:
     return (parts[0], parts[1] if len(parts) > 1 else None)
 
 
-def _rule_rows(runner: Runner, query: AttributionQuery, converting: Any) -> dict[str, dict]:
+def _rule_rows(runner: Runner, query: AttributionQuery,
+               converting: Any) -> dict[str, dict[Key, tuple[float, float]]]:
     found = runner.rows(crm.rule_credits(
         converting, query.level, first=query.first_share, last=query.last_share,
         half_life_days=query.half_life_days))
