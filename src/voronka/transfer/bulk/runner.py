@@ -47,6 +47,8 @@ LOADERS: dict[Entity, Callable[[], Loader]] = {
     Entity.TOUCHPOINTS: TouchpointLoader,
 }
 Progress = Callable[[int, int | None, int], None]  # rows done, rows in the file, checkpoint
+#: Bulk runs read large files in batches, so they take more rows than a row-by-row import
+BULK_LIMITS = ReadLimits(max_rows=10_000_000)
 
 
 def execute(
@@ -67,7 +69,7 @@ def execute(
         if not scope:
             raise Forbidden(f"your role may not import {entity.value}")
         path = Path(run.stored_path or "")
-        with open_table(path, FileFormat(run.file_format), limits or ReadLimits()) as table:
+        with open_table(path, FileFormat(run.file_format), limits or BULK_LIMITS) as table:
             mapping = resolve(entity, table.columns, run.options.get("explicit_mapping", {}))
             _save(engine, run_id, mapping={"columns": mapping.fields,
                                            "unknown": mapping.unknown_columns},
