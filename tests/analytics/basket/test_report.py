@@ -81,7 +81,7 @@ def _query(**kw) -> BasketQuery:  # type: ignore[no-untyped-def]
     return BasketQuery(period=MARCH, min_support=0.25, min_confidence=0.5, min_lift=0, **kw)
 
 
-def test_rules_of_products(runner):
+def test_rules_and_itemsets_of_products(runner):
     result = report.run(runner, _query())
     assert result.row_counts == {"orders": 8, "distinct_baskets": 7, "min_count": 2}
     rules = {(tuple(r["antecedent"]), tuple(r["consequent"])): r for r in result.rows}
@@ -94,11 +94,13 @@ def test_rules_of_products(runner):
         assert rule["leverage"] == pytest.approx(1 / 64)
         assert rule["conviction"] == pytest.approx(9 / 8)
 
-
-def test_itemsets_of_products(runner):
-    result = report.run(runner, _query(section=BasketSection.ITEMSETS))
-    found = {tuple(r["items"]): r["count"] for r in result.rows}
+    itemsets = report.run(runner, _query(section=BasketSection.ITEMSETS))
+    found = {tuple(r["items"]): r["count"] for r in itemsets.rows}
     assert found == {("A",): 5, ("B",): 3, ("C",): 3, ("A", "B"): 2, ("A", "C"): 2}
+
+    with pytest.raises(InvalidInput) as caught:
+        report.run(runner, _query(sort_by="beauty"))
+    assert caught.value.details[0].field == "sort_by"
 
 
 def test_rules_of_product_groups(runner):
@@ -125,12 +127,6 @@ def test_sequences_within_the_gap(runner):
 
     shorter = report.run(runner, query(20))
     assert [(r["first"], r["then"], r["clients"]) for r in shorter.rows] == [("C", "A", 2)]
-
-
-def test_unknown_sort_is_refused(runner):
-    with pytest.raises(InvalidInput) as caught:
-        report.run(runner, _query(sort_by="beauty"))
-    assert caught.value.details[0].field == "sort_by"
 
 
 def test_planted_pairs_are_found(store, analytics):

@@ -81,14 +81,11 @@ def test_calibrated_probabilities_and_weighted_pipeline(runner):
     assert total["weighted_calibrated"] == pytest.approx(80 + 1000 * 2.8 / 6 + 280)
     assert total["weighted_default"] == pytest.approx(620.0)
 
-
-def test_without_prior_the_raw_shares_are_used(runner):
+    # without a prior the raw shares are used
     rows = pipeline.run(runner, PipelineForecastQuery(period=MARCH, prior_strength=0)).rows
     assert [r["calibrated_probability"] for r in rows[:3]] == pytest.approx([0.4, 0.5, 2 / 3])
 
-
-def test_empty_history_falls_back_to_nothing(runner):
-    """No deal closed in January: no calibrated probability, weighted sum 0, defaults kept."""
+    # no deal closed in January: no calibrated probability, weighted sum 0, defaults kept
     rows = pipeline.run(runner, PipelineForecastQuery(
         period=Period(start="2026-01-01", end="2026-01-31"))).rows
     assert [r["calibrated_probability"] for r in rows[:3]] == [None, None, None]

@@ -49,7 +49,7 @@ def _query(**kw) -> ForecastQuery:  # type: ignore[no-untyped-def]
                          models=("seasonal_naive",), folds=2, **kw)
 
 
-def test_series_history_and_forecast(runner):
+def test_series_of_revenue_units_and_orders(runner):
     result = sales.run(runner, _query())
     assert result.row_counts == {"buckets": 24, "series": 1}
     history = [r for r in result.rows if r["kind"] == "history"]
@@ -61,6 +61,11 @@ def test_series_history_and_forecast(runner):
     assert all(r["lower"] < r["forecast"] < r["upper"] for r in ahead)
     assert {r["model"] for r in ahead} == {"seasonal_naive"}
 
+    units = sales.run(runner, _query(measure=SalesMeasure.UNITS)).rows
+    assert {r["actual"] for r in units if r["kind"] == "history"} == {3.0}
+    orders = sales.run(runner, _query(measure=SalesMeasure.ORDERS)).rows
+    assert {r["actual"] for r in orders if r["kind"] == "history"} == {1.0}
+
 
 def test_backtest_errors_by_hand(runner):
     (row,) = sales.run(runner, _query(section=ForecastSection.BACKTEST)).rows
@@ -70,12 +75,9 @@ def test_backtest_errors_by_hand(runner):
     terms = [200 * 50 / (actual + actual - 50) for actual in range(230, 290, 10)]
     assert row["smape"] == pytest.approx(sum(terms) / 6)
 
-
-def test_units_and_orders(runner):
-    units = sales.run(runner, _query(measure=SalesMeasure.UNITS)).rows
-    assert {r["actual"] for r in units if r["kind"] == "history"} == {3.0}
-    orders = sales.run(runner, _query(measure=SalesMeasure.ORDERS)).rows
-    assert {r["actual"] for r in orders if r["kind"] == "history"} == {1.0}
+    with pytest.raises(InvalidInput) as caught:  # 24 months cannot back a 30-month forecast
+        sales.run(runner, _query().model_copy(update={"horizon": 30}))
+    assert caught.value.details[0].field == "period"
 
 
 def test_groups_with_annual_growth(runner):
@@ -90,9 +92,3 @@ def test_groups_with_annual_growth(runner):
     assert (g1["forecast_total"], g1["same_buckets_year_ago"]) == (510.0, 510.0)
     assert g1["forecast_growth_pct"] == pytest.approx(0.0)
     assert (g2["forecast_total"], g2["actual_growth_pct"]) == (30.0, pytest.approx(0.0))
-
-
-def test_too_short_history_names_the_period(runner):
-    with pytest.raises(InvalidInput) as caught:
-        sales.run(runner, _query().model_copy(update={"horizon": 30}))
-    assert caught.value.details[0].field == "period"

@@ -52,12 +52,17 @@ def _deals(s: Sources, query: PipelineForecastQuery) -> ir.Table:
     return deals
 
 
+def _won(deals: ir.Table) -> ir.IntegerColumn:
+    # PostgreSQL cannot cast a boolean to BIGINT: choose the integer instead
+    return (deals.status == "won").ifelse(1, 0).cast("int64")
+
+
 def stage_history(s: Sources, query: PipelineForecastQuery) -> ir.Table:
     """Per stage entered: ``reached`` closed deals and how many of them were ``won``."""
     closed = facts.Fact("closed deals", _deals(s, query), "closed_at").within(
         s, query.period, Filters())
     closed = closed.filter(closed.status.isin(("won", "lost"))).select(
-        deal_key=closed.id, is_won=(closed.status == "won").cast("int64"))
+        deal_key=closed.id, is_won=_won(closed))
     changes = s["deal_stage_change"]
     entered = changes.select(deal_id=changes.deal_id, stage_id=changes.to_stage_id).distinct()
     j = entered.join(closed, entered.deal_id == closed.deal_key)
@@ -72,7 +77,7 @@ def pipeline_history(s: Sources, query: PipelineForecastQuery) -> ir.Table:
     closed = closed.filter(closed.status.isin(("won", "lost")))
     return closed.group_by("pipeline_id").aggregate(
         closed=closed.count().cast("int64"),
-        won=(closed.status == "won").cast("int64").sum().cast("int64"))
+        won=_won(closed).sum().cast("int64"))
 
 
 def open_deals(s: Sources, query: PipelineForecastQuery) -> ir.Table:
