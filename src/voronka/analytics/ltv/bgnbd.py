@@ -12,7 +12,7 @@ from voronka.analytics.ltv.fitting import (
     as_array,
     check_fitted,
     check_rfm,
-    log_standard_errors,
+    log_standard_errors_from_gradient,
     maximise,
     time_scale,
 )
@@ -58,7 +58,7 @@ class BetaGeoModel:
         # the likelihood of the unscaled data differs by the Jacobian of the time change
         self.log_likelihood_ = float(-negative + _time_jacobian(x, scale))
         self.n_customers_ = len(x)
-        log_se = log_standard_errors(lambda p: _negative(p, rows)[0], log_params)
+        log_se = log_standard_errors_from_gradient(lambda p: _negative(p, rows), log_params)
         self.standard_errors_ = dict(zip(self.parameter_names,
                                          (float(v) for v in np.exp(log_params) * log_se
                                           / np.array([1, scale, 1, 1])), strict=True))
@@ -120,23 +120,38 @@ def _time_jacobian(x: Floats, scale: float) -> float:
 
 
 def _negative(log_params: Floats, rows: Patterns) -> tuple[float, Floats]:
-    """Weighted negative log-likelihood and its gradient in log-parameters (FHL 2005, eq. 6)."""
+    """Weighted negative log-likelihood and its gradient in log-parameters (FHL 2005, eq. 6).
+
+    ``A1 + A2`` depend on ``x`` alone and are summed per distinct ``x``; only the mixture
+    ``ln(e^A3 + δ e^A4)`` is evaluated per row.
+    """
     r, alpha, a, b = np.exp(log_params)
-    x, t_x, age, n = rows.x, rows.t_x, rows.T, rows.count
-    repeat = x > 0
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + age)
-    b_x = np.where(repeat, b + x - 1.0, 1.0)
-    a4 = np.where(repeat, np.log(a) - np.log(b_x) - (r + x) * np.log(alpha + t_x), -np.inf)
-    mix = np.logaddexp(a3, a4)
-    w4 = np.exp(a4 - mix)  # share of the "dropped out after the last purchase" branch
+    xs, per_x, n = rows.x_levels, rows.x_counts, rows.count
+    a1 = gammaln(r + xs) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs)
+    repeat_level = xs > 0
+    b_x_level = np.where(repeat_level, b + xs - 1.0, 1.0)
+    log_age = np.log(alpha + rows.T_levels)[rows.T_index]
+    log_last = np.log(alpha + rows.t_x_levels)[rows.t_x_index]
+    r_x = r + rows.x
+    # e^A4 / e^A3 = a/(b + x − 1) · ((α + T)/(α + t_x))^(r + x), zero without repeats
+    log_odds = np.where(repeat_level, np.log(a) - np.log(b_x_level), -np.inf)[rows.x_index] \
+        + r_x * (log_age - log_last)
+    odds = np.exp(log_odds)
+    mix = -r_x * log_age + np.log1p(odds)  # ln(e^A3 + δ e^A4)
+    w4 = odds / (1.0 + odds)  # share of the "dropped out after the last purchase" branch
     w3 = 1.0 - w4
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) \
-        - w3 * np.log(alpha + age) - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + age) - w4 * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w4 / b_x
-    value = float(np.dot(n, a1 + a2 + mix))
-    grad = np.array([np.dot(n, d) for d in (d_r, d_alpha, d_a, d_b)]) * np.array([r, alpha, a, b])
+    inv_age = (1.0 / (alpha + rows.T_levels))[rows.T_index]
+    inv_last = (1.0 / (alpha + rows.t_x_levels))[rows.t_x_index]
+    n_w3, n_w4 = n * w3, n * w4
+    w4_by_x = np.bincount(rows.x_index, weights=n_w4, minlength=len(xs))
+    d_r = np.dot(per_x, digamma(r + xs) - digamma(r) + np.log(alpha)) \
+        - np.dot(n_w3, log_age) - np.dot(n_w4, log_last)
+    d_alpha = np.dot(per_x, np.full_like(xs, r / alpha)) \
+        - np.dot(n_w3 * r_x, inv_age) - np.dot(n_w4 * r_x, inv_last)
+    d_a = np.dot(per_x, digamma(a + b) - digamma(a + b + xs)) + w4_by_x.sum() / a
+    d_b = np.dot(per_x, digamma(a + b) + digamma(b + xs) - digamma(b) - digamma(a + b + xs)) \
+        - np.dot(w4_by_x, 1.0 / b_x_level)
+    value = float(np.dot(per_x, a1 + a2) + np.dot(n, mix))
+    grad = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
     return -value, -grad

@@ -23,18 +23,43 @@ LOG_BOUND = 12.0
 
 @dataclass(frozen=True)
 class Patterns:
-    """Unique ``(x, t_x, T)`` rows and the number of customers showing each."""
+    """Unique ``(x, t_x, T)`` rows and the number of customers showing each.
+
+    ``*_levels``/``*_index`` factor each column (``x == x_levels[x_index]``): terms of the
+    likelihood that depend on one column only (special functions of ``x``, logarithms of
+    ``α + T``) are computed once per distinct value, which is what makes the fit fast.
+    """
 
     x: Floats
     t_x: Floats
     T: Floats
     count: Floats
+    x_levels: Floats
+    x_index: NDArray[np.intp]
+    t_x_levels: Floats
+    t_x_index: NDArray[np.intp]
+    T_levels: Floats
+    T_index: NDArray[np.intp]
 
     @classmethod
     def of(cls, x: Floats, t_x: Floats, T: Floats) -> Patterns:
-        stacked = np.column_stack([x, t_x, T])
-        unique, counts = np.unique(stacked, axis=0, return_counts=True)
-        return cls(unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(np.float64))
+        # factor each column, then find unique rows through one integer key: ~30× faster
+        # than ``np.unique(axis=0)`` on a million rows
+        levels, codes = zip(*(np.unique(c, return_inverse=True) for c in (x, t_x, T)),
+                            strict=True)
+        sizes = [len(level) for level in levels]
+        key = (codes[0].astype(np.int64) * sizes[1] + codes[1]) * sizes[2] + codes[2]
+        unique_key, counts = np.unique(key, return_counts=True)
+        x_code, rest = np.divmod(unique_key, sizes[1] * sizes[2])
+        t_x_code, T_code = np.divmod(rest, sizes[2])
+        return cls(levels[0][x_code], levels[1][t_x_code], levels[2][T_code],
+                   counts.astype(np.float64), levels[0], x_code, levels[1], t_x_code,
+                   levels[2], T_code)
+
+    @property
+    def x_counts(self) -> Floats:
+        """Customers per distinct ``x`` (aligned with ``x_levels``)."""
+        return np.bincount(self.x_index, weights=self.count, minlength=len(self.x_levels))
 
 
 def as_array(values: ArrayLike, name: str) -> Floats:
@@ -113,6 +138,22 @@ def log_standard_errors(negative: Callable[[Floats], float], log_params: Floats,
                      - negative(log_params - shifts[i] + shifts[j])
                      + negative(log_params - shifts[i] - shifts[j])) / (4 * step * step)
             hessian[i, j] = hessian[j, i] = value
+    try:
+        variance = np.diag(np.linalg.inv(hessian))
+    except np.linalg.LinAlgError:
+        return np.full(k, np.nan)
+    return np.sqrt(np.where(variance > 0, variance, np.nan))
+
+
+def log_standard_errors_from_gradient(negative: Callable[[Floats], tuple[float, Floats]],
+                                      log_params: Floats, step: float = 1e-5) -> Floats:
+    """As ``log_standard_errors``, from central differences of an analytic gradient
+    (2k evaluations instead of 4k²)."""
+    k = len(log_params)
+    columns = [(negative(log_params + step * e)[1] - negative(log_params - step * e)[1])
+               / (2 * step) for e in np.eye(k)]
+    hessian = np.column_stack(columns)
+    hessian = (hessian + hessian.T) / 2
     try:
         variance = np.diag(np.linalg.inv(hessian))
     except np.linalg.LinAlgError:
