@@ -77,3 +77,15 @@ def test_bad_options_are_named(options, message):
 def test_one_variant_is_refused():
     with pytest.raises(ValueError, match="at least two variants"):
         ABTest().fit([VariantSummary("a", 10, 1)])
+
+
+def test_burn_in_keeps_tiny_early_looks_out_of_the_peeking_guard():
+    # a first look of 10 vs 10 units with 1 and 9 conversions is an extreme estimate from a
+    # sample far too small for the normal approximation; the final look alone is sober
+    early = [VariantSummary("a", 10, 1), VariantSummary("b", 10, 9)]
+    final = [VariantSummary("a", 400, 40), VariantSummary("b", 400, 52)]
+    guarded = ABTest().fit(final, [early, final]).comparisons_[0]["always_valid_p"]
+    alone = ABTest().fit(final, [final]).comparisons_[0]["always_valid_p"]
+    naive = ABTest(burn_in=1).fit(final, [early, final]).comparisons_[0]["always_valid_p"]
+    assert guarded == alone
+    assert naive < guarded

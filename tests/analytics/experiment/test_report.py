@@ -44,7 +44,7 @@ def test_campaigns_compared_on_every_engine(store, analytics):
     world = build(store, populate)
     ids = (world.campaigns["spring"], world.campaigns["summer"])
     query = ExperimentQuery(period=Period(start="2026-03-02", end="2026-03-03"),
-                            campaign_ids=ids, mde=2.0)
+                            campaign_ids=ids, mde=2.0, burn_in=2)
     result = run(analytics(), query)
     rows = {(r["variant"], r["figure"]): r for r in result.rows if r["row_type"] == "variant"}
     assert result.row_counts == {"leads": 8}

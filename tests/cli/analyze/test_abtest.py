@@ -34,7 +34,7 @@ def test_json_with_control_value_and_days(tmp_path):
     body = "group,bought,revenue,day\n" + "\n".join(",".join(r) for r in ROWS) + "\n"
     result = _run(_write(tmp_path, body), "--variant", "group", "--converted", "bought",
                   "--value", "revenue", "--day", "day", "--control", "A", "--mde", "2",
-                  "--format", "json")
+                  "--burn-in", "2", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) == {"variants", "comparisons", "probability_best", "chi_square", "plan",

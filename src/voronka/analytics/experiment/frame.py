@@ -76,8 +76,8 @@ def _summaries(frame: pd.DataFrame, names: list[str]) -> list[VariantSummary]:
 def analyze_frame(frame: pd.DataFrame, *, variant: str, converted: str,
                   value: str | None = None, day: str | None = None,
                   control: str | None = None, alpha: float = 0.05, power: float = 0.8,
-                  mde: float = 0.1, primary: str = "conversion", seed: int = 0
-                  ) -> dict[str, Any]:
+                  mde: float = 0.1, primary: str = "conversion", seed: int = 0,
+                  burn_in: int = 50) -> dict[str, Any]:
     """Fit ``ABTest`` on the units of ``frame``; the control is ``control`` or the first."""
     if frame.empty:
         raise InvalidInput("the file has no rows", [ErrorDetail("no rows", field="file")])
@@ -102,5 +102,6 @@ def analyze_frame(frame: pd.DataFrame, *, variant: str, converted: str,
             found = _summaries(part, names)
             running = [r.plus(f) for r, f in zip(running, found, strict=True)]
             looks.append(running)
-    test = ABTest(alpha=alpha, power=power, mde=mde, primary=primary, seed=seed)
+    test = ABTest(alpha=alpha, power=power, mde=mde, primary=primary, seed=seed,
+                  burn_in=burn_in)
     return test.fit(_summaries(units, names), looks).as_dict()

@@ -52,6 +52,9 @@ class ABTest:
         The figure the verdict is about: conversion, value_per_unit or average_check.
     seed : int
         Seed of the Monte Carlo draws of the money comparisons.
+    burn_in : int
+        Looks where an arm has fewer units (conversions, for the average check) are skipped
+        by the peeking guard: its normal approximation needs a few dozen units per arm.
 
     Attributes
     ----------
@@ -79,12 +82,13 @@ class ABTest:
     """
 
     def __init__(self, alpha: float = 0.05, power: float = 0.8, mde: float = 0.1,
-                 primary: str = CONVERSION, seed: int = 0) -> None:
+                 primary: str = CONVERSION, seed: int = 0, burn_in: int = 50) -> None:
         self.alpha = alpha
         self.power = power
         self.mde = mde
         self.primary = primary
         self.seed = seed
+        self.burn_in = burn_in
 
     def _check(self, variants: Sequence[VariantSummary]) -> None:
         if not 0 < self.alpha < 1 or not 0 < self.power < 1 or self.mde <= 0:
@@ -182,7 +186,8 @@ class ABTest:
         for look in looks:
             na, ma, va = _figure(look[0], figure)
             nb, mb, vb = _figure(look[index], figure)
-            if ma is None or mb is None or va is None or vb is None or na < 2 or nb < 2:
+            if (ma is None or mb is None or va is None or vb is None
+                    or min(na, nb) < max(self.burn_in, 2)):
                 continue
             series.append((na + nb, mb - ma, va / na + vb / nb))
         if not series:
@@ -261,4 +266,5 @@ class ABTest:
                                              self.probability_best_, strict=True)),
                 "chi_square": self.chi_square_, "plan": self.plan_, "verdict": self.verdict_,
                 "settings": {"alpha": self.alpha, "power": self.power, "mde": self.mde,
-                             "primary": self.primary, "seed": self.seed}}
+                             "primary": self.primary, "seed": self.seed,
+                             "burn_in": self.burn_in}}

@@ -39,6 +39,8 @@ class ExperimentQuery(Strict):
     power: float = Field(0.8, gt=0.5, lt=1)
     mde: float = Field(0.1, gt=0, le=10, description="Minimum lift of interest (0.1 = 10 %).")
     primary: str = Field(CONVERSION, description="conversion, value_per_unit or average_check")
+    burn_in: int = Field(50, ge=1, le=100_000, description="Units per variant before the "
+                         "peeking guard looks.")
 
     @field_validator("campaign_ids")
     @classmethod
@@ -156,7 +158,7 @@ def run(runner: Runner, query: ExperimentQuery) -> Result:
     """Compare the campaigns' leads: conversion to won, revenue per lead, average check."""
     final, history = looks(runner.rows(daily_sums(runner.sources, query)), query.campaign_ids)
     test = ABTest(alpha=query.alpha, power=query.power, mde=query.mde,
-                  primary=query.primary).fit(final, history)
+                  primary=query.primary, burn_in=query.burn_in).fit(final, history)
     names = labels(runner, Breakdown.CAMPAIGN, set(query.campaign_ids))
     return Result(
         report="experiment",
@@ -186,8 +188,8 @@ FORMULAS = {
     "conversion for money (seeded Monte Carlo)",
     "expected_loss": "posterior E[max(control − variant, 0)]",
     "probability_best": "posterior P(highest conversion of all variants)",
-    "always_valid_p": "mSPRT always-valid p-value over daily looks (Johari et al. 2017), "
-    "mixture sd = mde × control",
+    "always_valid_p": "mSPRT always-valid p-value over daily looks with at least burn_in "
+    "units per variant (Johari et al. 2017), mixture sd = mde × control",
     "decision": "may_stop when an always-valid p ≤ alpha ÷ (variants − 1) on the primary "
     "figure, or when the planned units are reached; otherwise keep_running",
     "units_needed": "units per variant to detect a lift of mde at alpha ÷ (variants − 1) "

@@ -29,6 +29,8 @@ def abtest(
     primary: str = typer.Option("conversion", "--primary",
                                 help="conversion, value_per_unit or average_check."),
     seed: int = typer.Option(0, "--seed", help="Seed of the Monte Carlo draws."),
+    burn_in: int = typer.Option(50, "--burn-in", min=1,
+                                help="Units per variant before the peeking guard looks."),
     separator: str = typer.Option(",", "--separator", help="CSV field separator."),
     fmt: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="table, json or csv."),
 ) -> None:
@@ -37,5 +39,5 @@ def abtest(
     frame = load(file, columns, separator=separator)
     result = analyze_frame(frame, variant=variant, converted=converted, value=value, day=day,
                            control=control, alpha=alpha, power=power, mde=mde,
-                           primary=primary, seed=seed)
+                           primary=primary, seed=seed, burn_in=burn_in)
     print_result(result, fmt, table_key="comparisons")
