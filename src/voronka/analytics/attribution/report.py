@@ -187,7 +187,8 @@ def _rows(runner: Runner, query: AttributionQuery,
                 "spend": cost if "ad_spend" in query.metrics else None,
                 "romi": ratio(revenue - cost, cost, 100.0)
                 if cost is not None and "romi" in query.metrics else None,
-                "removal_effect": effects.get(key) if model is Model.MARKOV else None,
+                # a key in no journey changes nothing when removed
+                "removal_effect": effects.get(key, 0.0) if model is Model.MARKOV else None,
             })
     return out
 
