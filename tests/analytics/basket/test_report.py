@@ -43,6 +43,7 @@ from tests.analytics.factory import build
 from voronka.analytics.basket import report
 from voronka.analytics.basket.report import BasketQuery, BasketSection, Level
 from voronka.analytics.query import Period
+from voronka.analytics.sources import RecordScope
 from voronka.demo import DemoParams, generate
 from voronka.errors import InvalidInput
 from voronka.order.models import OrderStatus
@@ -53,8 +54,9 @@ MARCH = Period(start="2026-03-01", end="2026-03-31")
 def company(w):  # type: ignore[no-untyped-def]
     for sku, group in (("A", "G1"), ("B", "G1"), ("C", "G2"), ("D", "G2")):
         w.product(sku, "10.00", group=group)
-    for name in ("kira", "ivan", "olga", "petr"):
-        w.client(name)
+    w.client("kira", owner="anna")
+    for name in ("ivan", "olga", "petr"):
+        w.client(name, owner="boris")
 
     def order(client: str, day: str, skus: str, **kw) -> None:  # type: ignore[no-untyped-def]
         w.order(client, day, [(sku, 1, "10.00") for sku in skus], **kw)
@@ -127,6 +129,20 @@ def test_sequences_within_the_gap(runner):
 
     shorter = report.run(runner, query(20))
     assert [(r["first"], r["then"], r["clients"]) for r in shorter.rows] == [("C", "A", 2)]
+
+
+def test_record_scope_keeps_only_visible_baskets(store, analytics):
+    """anna sees kira's orders only: {A, B}, {C}, {A}; N = 3, A is in 2 (support 2/3), and
+    no pair reaches ⌈0.5 × 3⌉ = 2 baskets, so there is no rule."""
+    world = build(store, company)
+    runner = analytics(RecordScope(owner_ids=frozenset({world.users["anna"]})))
+    query = BasketQuery(period=MARCH, min_support=0.5, min_confidence=0, min_lift=0,
+                        section=BasketSection.ITEMSETS)
+    result = report.run(runner, query)
+    assert result.row_counts == {"orders": 3, "distinct_baskets": 3, "min_count": 2}
+    assert [(r["items"], r["count"]) for r in result.rows] == [(["A"], 2)]
+    assert report.run(runner, query.model_copy(update={"section": BasketSection.RULES})).rows \
+        == []
 
 
 def test_planted_pairs_are_found(store, analytics):
