@@ -46,6 +46,7 @@ import pytest
 
 from tests.analytics.factory import build
 from tests.analytics.factory_attribution import channel, inbound_call, touch, tracking_number
+from voronka.analytics.attribution import MarkovAttribution, Paths
 from voronka.analytics.attribution.report import AttributionQuery, run
 from voronka.analytics.query import Period
 from voronka.campaign.models import ChannelKind, TouchpointKind
@@ -111,6 +112,7 @@ def test_report_on_a_hand_checked_march(analytics, store):  # type: ignore[no-un
     every_model(runner)
     campaign_level_and_romi(runner)
     paid_orders_start_after_the_previous_one(runner)
+    order_two_matches_the_estimator(runner)
 
 
 def every_model(runner):  # type: ignore[no-untyped-def]
@@ -184,3 +186,20 @@ def paid_orders_start_after_the_previous_one(runner):  # type: ignore[no-untyped
         "Direct": (1, 50), "Seo": (1, 70)}
     assert result.row_counts == {"conversions": 2, "touched_conversions": 2,
                                  "untouched_conversions": 0, "non_converting_journeys": 4}
+
+
+def order_two_matches_the_estimator(runner):  # type: ignore[no-untyped-def]
+    """The engine builds order-2 states with window functions; the estimator counts them in
+    numpy from the same journeys (listed in the module docstring) — both must agree."""
+    result = run(runner, AttributionQuery(period=MARCH, models=["markov"], order=2,
+                                          metrics=[]))
+    got = {r["channel"]: (r["conversions"], r["revenue"], r["removal_effect"])
+           for r in result.rows}
+    journeys = Paths.from_lists(
+        [["Yandex", "Seo", "Yandex", "Direct"], ["Vk", "Yandex"], ["Direct"], ["Yandex"],
+         ["Seo", "Seo"]], conversions=[1, 1, 1, 1, 0], value=[1000, 500, 300, 100, 0],
+        nulls=[0, 0, 0, 0, 1])
+    model = MarkovAttribution(order=2).fit(journeys)
+    expected = {name: (model.conversions_[name], model.value_[name],
+                       model.removal_effects_[name]) for name in journeys.channels}
+    assert flat(got) == pytest.approx(flat(expected), rel=1e-8)
