@@ -9,6 +9,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from tests.lead.conftest import make_form
 from tests.tracking.support import BROWSER, POOL, Shop, shop_fixture
+from voronka import clock
 from voronka.campaign.models import Touchpoint, TouchpointKind
 from voronka.client.models import Client, ContactKind
 from voronka.db.session import unit_of_work
@@ -162,8 +164,9 @@ def _visit_as_a_person(browser, shop: Shop, servers: Servers) -> None:
             client.id, shop.campaigns["spring"], shop.first_stage_id)
         form_touch = session.scalar(select(Touchpoint))
         assert (form_touch.kind, form_touch.visitor_id) == (TouchpointKind.FORM, visitor_key)
-        # the visit becomes a touchpoint of the now known client once it is over
-        later = visit.last_activity_at + service._idle_limit()
+    # the visit becomes a touchpoint of the now known client once it is over: half an hour
+    # (VORONKA_TRACKING_VISIT_IDLE_MINUTES) after the last beacon, which may still be arriving
+    later = clock.now() + timedelta(minutes=35)
     with unit_of_work(shop.engine) as session:
         assert service.close_idle_visits(session, now=later) == 1
     visit_touch = shop.rows(select(Touchpoint).where(Touchpoint.kind == TouchpointKind.VISIT))
