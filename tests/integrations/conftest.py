@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
@@ -169,9 +170,20 @@ class Hooks:
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
+#: One application per store: FastAPI builds its routes' state on the first request (~1 s),
+#: so the webhook tests share it instead of paying that per test.
+_APPS: dict[int, FastAPI] = {}
+
+
+def app_for(engine: Engine) -> FastAPI:
+    if id(engine) not in _APPS:
+        _APPS[id(engine)] = create_app(engine)
+    return _APPS[id(engine)]
+
+
 @pytest.fixture
 def hooks(world: World) -> Iterator[Hooks]:
-    with TestClient(create_app(world.engine)) as http:
+    with TestClient(app_for(world.engine)) as http:
         yield Hooks(http)
 
 
