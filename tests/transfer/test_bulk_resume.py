@@ -139,3 +139,36 @@ def test_the_job_runs_the_import_and_a_retry_resumes_it(engine, people, tmp_path
     with unit_of_work(engine, write=False) as session:
         job = session.scalars(select(Job)).one()
         assert (job.status, job.progress_done, job.progress_total) == (JobStatus.DONE, 10, 10)
+
+
+def test_two_concurrent_imports_of_the_same_phones_make_one_client_each(
+    engine, people, tmp_path
+):
+    """RELIABILITY 78 for bulk imports: batches take turns, so a phone is inserted once."""
+    import threading
+
+    first = write_csv(tmp_path / "a.csv", [["name", "phone"]] + [
+        [f"A{i}", f"+7999666{i:04d}"] for i in range(40)])
+    second = write_csv(tmp_path / "b.csv", [["name", "phone"]] + [
+        [f"B{i}", f"+7999666{i:04d}"] for i in range(40)])
+    actor = Actor.system()
+    ids = [create_bulk_run(engine, path, "clients", actor, mode=ImportMode.PER_ROW,
+                           batch_size=5) for path in (first, second)]
+    results = {}
+
+    def work(run_id):  # type: ignore[no-untyped-def]
+        results[run_id] = runner.execute(engine, run_id, actor=actor)
+
+    threads = [threading.Thread(target=work, args=(run_id,)) for run_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    created = sum(r.created for r in results.values())
+    duplicates = sum(r.duplicates for r in results.values())
+    assert (created, duplicates) == (40, 40)
+    with unit_of_work(engine, write=False) as session:
+        holders = session.execute(
+            select(ContactPoint.value, func.count()).where(ContactPoint.value.like("+7999666%"))
+            .group_by(ContactPoint.value).having(func.count() > 1)).all()
+    assert holders == []

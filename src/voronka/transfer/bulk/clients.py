@@ -49,6 +49,9 @@ CONTACTS = Stage(
     (("row_no", "int"), ("kind", "text"), ("value", "text"), ("is_primary", "bool")),
 )
 TAGS = Stage("import_stage_tag", (("row_no", "int"), ("tag", "text")))
+PHONE, EMAIL = ContactKind.PHONE.value, ContactKind.EMAIL.value
+#: characters that separate several values in one cell (``cells.items``)
+_SEPARATORS = frozenset(",;\n")
 HIDDEN = "a client outside your scope has this phone or e-mail; it was not changed"
 OWNER_REFUSED = "you may not give a client to that owner"
 
@@ -65,6 +68,7 @@ _MATCH = text(
     GROUP BY sc.row_no
     """
 )
+_TAKE_TURNS = text("SELECT pg_advisory_xact_lock(hashtext('voronka.bulk_clients'), :ws)")
 _NEW_IDS_PG = text(
     "UPDATE import_stage_client SET new_id = nextval(pg_get_serial_sequence('client', 'id')) "
     "WHERE match_id IS NULL"
@@ -139,6 +143,10 @@ class ClientLoader:
                 first_holder.setdefault(key[:2], row_no)
             kept.append(values)
         kept_rows = {v[0] for v in kept}
+        if not ctx.sqlite:
+            # Two bulk imports must not both find a phone free and both insert it: batches of
+            # client imports of a workspace take turns (SQLite writers always do).
+            ctx.conn.execute(_TAKE_TURNS, {"ws": ctx.actor.workspace_id})
         STAGE.reset(ctx.conn)
         CONTACTS.reset(ctx.conn)
         TAGS.reset(ctx.conn)
@@ -178,9 +186,8 @@ class ClientLoader:
                 columns.fail(i, "owner" if owners[i] else None, OWNER_REFUSED)
             if columns.failed(i):
                 continue
-            points = [
-                (ContactKind.PHONE.value, value, n == 0) for n, value in enumerate(phones[i])
-            ] + [(ContactKind.EMAIL.value, value, n == 0) for n, value in enumerate(emails[i])]
+            points = [(PHONE, value, n == 0) for n, value in enumerate(phones[i])]
+            points += [(EMAIL, value, n == 0) for n, value in enumerate(emails[i])]
             row_tags = sorted({t.casefold()[:64] for t in tag_lists[i] or []})
             name = names[i] or ""
             search = " ".join([name, *(p[1] for p in points), *row_tags]).casefold()
@@ -202,7 +209,14 @@ class ClientLoader:
         out: list[list[str]] = []
         for index, cell in enumerate(columns.raw(field)):
             found: dict[str, None] = {}
-            for item in cells.items(cell) if cell is not None else []:
+            if cell is None or cell == "":
+                out.append([])
+                continue
+            if isinstance(cell, str) and cell[:1] != "'" and _SEPARATORS.isdisjoint(cell):
+                items = [cell.strip()] if cell.strip() else []  # one value: the common case
+            else:
+                items = cells.items(cell)
+            for item in items:
                 try:
                     found.setdefault(normalise(item), None)
                 except ValueError as exc:
