@@ -7,7 +7,7 @@ checks that every message used by a template has a Russian translation.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel import dates as babel_dates
@@ -263,6 +263,15 @@ RU: dict[str, str] = {
     "Stock advice": "Рекомендации по запасам",
     "Attribution": "Атрибуция",
     "Add a stage": "Добавить этап",
+    "Attributed revenue": "Выручка по моделям атрибуции",
+    "First touch": "Первое касание",
+    "Last touch": "Последнее касание",
+    "Last non direct": "Последнее непрямое",
+    "Linear": "Линейная",
+    "Position based": "С учётом позиции",
+    "Time decay": "С угасанием",
+    "Markov": "Марковская",
+    "Shapley": "Шепли",
     "ABC-XYZ": "ABC-XYZ",
     "LTV": "LTV",
     "Head of sales": "Руководитель продаж",
@@ -298,10 +307,16 @@ class Formatter:
         self.currency = currency
 
     def number(self, value: Any, digits: int = 0) -> str:
-        if value is None:
+        if value is None or isinstance(value, bool):
+            return "—" if value is None else str(value)
+        try:
+            exact = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        if not exact.is_finite():
             return "—"
         return babel_numbers.format_decimal(
-            round(Decimal(str(value)), digits),
+            round(exact, digits),
             format=f"#,##0{'.' + '0' * digits if digits else ''}",
             locale=self.locale,
         )

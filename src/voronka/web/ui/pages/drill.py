@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voronka.access.policy import Action, require
@@ -34,10 +35,8 @@ CLIENT_LINK = "/ui/clients/{client_id}"
 def _client_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(
-        Client.__table__.select().with_only_columns(Client.id, Client.name)
-        .where(Client.id.in_(ids))
-    ).tuples().all())
+    rows = session.execute(select(Client.id, Client.name).where(Client.id.in_(ids)))
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def _deals(session: Session, viewer: Viewer, ids: list[int]) -> Table:

@@ -128,11 +128,23 @@ def attribution_blocks(session: Any, g: Any, f: ReportFilters) -> list[Block]:
     if not analysis.available("attribution"):
         return [Block(kind="missing", title="Attribution")]
     result = analysis.run(session, g.viewer, "attribution", {"period": f.period})
-    columns = [Column(c, c.replace("_", " ").capitalize(),
-                      "number" if isinstance((result.rows or [{}])[0].get(c), float) else "text",
-                      digits=1)
-               for c in result.columns]
-    return [table_block(Table("attribution", "Attribution", columns, result.rows), result)]
+    models: list[str] = []
+    by_channel: dict[Any, dict[str, Any]] = {}
+    for r in result.rows:
+        model = str(r["model"])
+        if model not in models:
+            models.append(model)
+        row = by_channel.setdefault(r["channel_id"], {"channel": r["channel"]})
+        row[f"{model}_conversions"] = r["conversions"]
+        row[f"{model}_revenue"] = r["revenue"]
+    conversions = Table("attribution", "Attribution", [Column("channel", "Channel")] + [
+        Column(f"{m}_conversions", m.replace("_", " ").capitalize(), "number", digits=1)
+        for m in models
+    ], list(by_channel.values()))
+    revenue = Table("attribution_revenue", "Attributed revenue", [Column("channel", "Channel")] + [
+        Column(f"{m}_revenue", m.replace("_", " ").capitalize(), "money") for m in models
+    ], list(by_channel.values()))
+    return [table_block(conversions, result), table_block(revenue, result)]
 
 
 @router.get("/ui/managers")
@@ -299,6 +311,6 @@ def cohorts_page(request: Request, session: DbSession, g: ReportReader) -> Respo
 def ltv_blocks(session: Any, g: Any, f: ReportFilters) -> list[Block]:
     if not analysis.available("ltv"):
         return [Block(kind="missing", title="LTV")]
-    result = analysis.run(session, g.viewer, "ltv", {"period": f.period})
+    result = analysis.run(session, g.viewer, "ltv", {"as_of": f.end.isoformat()})
     columns = [Column(c, c.replace("_", " ").capitalize()) for c in result.columns]
     return [table_block(Table("ltv", "LTV", columns, result.rows[:200]), result)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voronka import clock
@@ -38,10 +39,7 @@ PAGE_SIZE = 50
 def _client_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = session.execute(
-        Client.__table__.select().with_only_columns(Client.id, Client.name)
-        .where(Client.id.in_(ids))
-    )
+    rows = session.execute(select(Client.id, Client.name).where(Client.id.in_(ids)))
     return {int(r[0]): str(r[1]) for r in rows}
 
 

@@ -31,7 +31,8 @@
       if (list.getAttribute("data-sortable")) { return; }
       list.setAttribute("data-sortable", "1");
       window.Sortable.create(list, {
-        group: "deals", animation: 120, draggable: ".deal",
+        group: "deals", animation: 120, draggable: ".deal", forceFallback: true,
+        filter: "select, button, input, a", preventOnFilter: false,
         onEnd: function (evt) {
           if (evt.from === evt.to) { return; }
           moveDeal(evt.item.getAttribute("data-deal"), evt.to.getAttribute("data-stage"),
