@@ -87,6 +87,7 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
         **_CATALOG,
         Action.CREATE: _row(ALL, ALL, NONE, NONE, NONE),
         Action.UPDATE: _row(ALL, ALL, NONE, NONE, NONE),
+        Action.IMPORT: _row(ALL, ALL, NONE, NONE, NONE),
     },
     "stock_level": {**_CATALOG, Action.IMPORT: _row(ALL, NONE, NONE, NONE, NONE)},
     "channel": _MARKETING_SETUP,

@@ -47,6 +47,7 @@ class ImportTarget(StrEnum):
     CLIENTS = "clients"
     DEALS = "deals"
     TOUCHPOINTS = "touchpoints"
+    PRODUCTS = "products"
     AD_SPEND = "ad-spend"
 
 
@@ -91,7 +92,8 @@ def import_command(
         typer.Option(
             "--bulk",
             help="Clients: the set-based loader (many thousand rows/s; recorded as an import "
-            "run, resumable; duplicates skipped or created, not updated). Touchpoints always.",
+            "run, resumable; duplicates skipped or created, not updated). Touchpoints and "
+            "products always (products: --on-duplicate update rewrites a known SKU).",
         ),
     ] = False,
     mapping_name: Annotated[
@@ -110,7 +112,7 @@ def import_command(
         typer.Option(help="ad-spend: currency when the report names none (default setting)."),
     ] = None,
 ) -> None:
-    """Import clients, deals, touchpoints or ad spend from a CSV or XLSX file (exit code 1
+    """Import clients, deals, touchpoints, products or ad spend from a CSV or XLSX file (exit code 1
     when a row failed)."""
     if not file.is_file():
         fail(f"no such file: {file}")
@@ -130,7 +132,8 @@ def import_command(
             currency=currency, as_json=as_json, report=report,
         )
         return
-    if bulk or entity is ImportTarget.TOUCHPOINTS or mapping_name or save_mapping:
+    bulk_only = entity in (ImportTarget.TOUCHPOINTS, ImportTarget.PRODUCTS)
+    if bulk or bulk_only or mapping_name or save_mapping:
         if entity is ImportTarget.DEALS:
             fail("deals are imported row by row (with their stage history); drop --bulk")
         bulk_import.run_bulk(

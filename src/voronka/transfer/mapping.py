@@ -21,6 +21,7 @@ class Entity(StrEnum):
     CLIENTS = "clients"
     DEALS = "deals"
     TOUCHPOINTS = "touchpoints"
+    PRODUCTS = "products"
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,21 @@ FIELDS: dict[Entity, tuple[FieldSpec, ...]] = {
         _spec("pages", "page views|pageviews|просмотры|глубина"),
         _spec("seconds_on_site", "duration|seconds|время на сайте|длительность"),
     ),
+    Entity.PRODUCTS: (
+        _spec("sku", "article|code|артикул|код|код товара"),
+        _spec("name", "product|title|товар|наименование|название"),
+        _spec("group", "category|группа|категория"),
+        _spec("price", "list price|цена|цена продажи"),
+        _spec("cost_price", "cost|purchase price|себестоимость|закупочная цена"),
+        _spec("currency", "валюта"),
+        _spec("unit", "units|ед изм|единица|единица измерения"),
+    ),
 }
 REQUIRED: dict[Entity, tuple[str, ...]] = {
     Entity.CLIENTS: ("name",),
     Entity.DEALS: ("title",),
     Entity.TOUCHPOINTS: ("occurred_at",),
+    Entity.PRODUCTS: ("sku", "name", "price"),
 }
 DEAL_CLIENT_KEYS = ("client_id", "phone", "email")
 

@@ -102,10 +102,15 @@ def create_run(
     extra: Mapping[str, Any] | None = None,
 ) -> ImportRun:
     """Record a queued run; ``execute`` (or the job) does the work."""
-    if on_duplicate is OnDuplicate.UPDATE:
+    if on_duplicate is OnDuplicate.UPDATE and entity is not Entity.PRODUCTS:
         raise InvalidInput(
             "bulk imports skip or create duplicates; use the row-by-row import to update",
             [ErrorDetail("skip or create", field="on_duplicate")],
+        )
+    if on_duplicate is OnDuplicate.CREATE and entity is Entity.PRODUCTS:
+        raise InvalidInput(
+            "a SKU is unique: products are skipped or updated",
+            [ErrorDetail("skip or update", field="on_duplicate")],
         )
     if batch_size < 1:
         raise InvalidInput("batch size must be at least 1", [ErrorDetail(">= 1", "batch_size")])

@@ -35,6 +35,7 @@ from voronka.db.session import unit_of_work
 from voronka.errors import ErrorDetail, Forbidden, InvalidInput, NotFound
 from voronka.transfer.bulk.base import BatchResult, Context, Loader
 from voronka.transfer.bulk.clients import ClientLoader
+from voronka.transfer.bulk.products import ProductLoader
 from voronka.transfer.bulk.touchpoints import TouchpointLoader
 from voronka.transfer.mapping import ColumnMapping, Entity, resolve
 from voronka.transfer.models import ImportRun, RunStatus
@@ -45,8 +46,11 @@ from voronka.transfer.report import MAX_REPORTED_ERRORS
 LOADERS: dict[Entity, Callable[[], Loader]] = {
     Entity.CLIENTS: ClientLoader,
     Entity.TOUCHPOINTS: TouchpointLoader,
+    Entity.PRODUCTS: ProductLoader,
 }
 Progress = Callable[[int, int | None, int], None]  # rows done, rows in the file, checkpoint
+RESOURCES = {Entity.CLIENTS: "client", Entity.TOUCHPOINTS: "touchpoint",
+             Entity.PRODUCTS: "product"}
 #: Bulk runs read large files in batches, so they take more rows than a row-by-row import
 BULK_LIMITS = ReadLimits(max_rows=10_000_000)
 
@@ -90,7 +94,7 @@ def execute(
 
 
 def _resource(entity: Entity) -> str:
-    return {Entity.CLIENTS: "client", Entity.TOUCHPOINTS: "touchpoint"}.get(entity, "client")
+    return RESOURCES[entity]
 
 
 def _message(exc: BaseException) -> str:

@@ -97,6 +97,29 @@ def bulk_touchpoints(
 
 
 @router.post(
+    "/imports/bulk/products",
+    response_model=runs.RunOut,
+    status_code=202,
+    summary="Queue a bulk import of products by SKU (skip or update known SKUs)",
+    responses=UPLOAD_RESPONSES,
+)
+def bulk_products(
+    session: DbSession,
+    g: Annotated[Grant, grant("product", Action.IMPORT)],
+    file: Upload,
+    mode: Mode = ImportMode.ATOMIC,
+    dry_run: DryRun = False,
+    on_duplicate: Annotated[
+        OnDuplicate, Form(description="skip (default) or update known SKUs.")
+    ] = OnDuplicate.SKIP,
+    mapping: Pairs = None,
+    mapping_name: MappingName = None,
+) -> Any:
+    return _queue(session, g, Entity.PRODUCTS, file, mode, dry_run, on_duplicate, mapping,
+                  mapping_name, None)
+
+
+@router.post(
     "/imports/ad-spend",
     response_model=runs.RunDetail,
     summary="Import daily ad spend from a Yandex Direct, VK Ads, Google Ads or generic report",
