@@ -4,13 +4,16 @@ touchpoint; resends change nothing; spam traps, signatures, bad fields and rate 
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.lead.conftest import make_form
-from tests.tracking.support import ORIGIN, VISITOR, Shop
+from tests.tracking.support import BROWSER, ORIGIN, VISITOR, Shop
 from voronka.access.actor import Actor
 from voronka.access.policy import Scope
 from voronka.activity.models import Activity, ActivityKind
@@ -28,6 +31,7 @@ from voronka.lead import checks
 from voronka.lead.models import FormSubmission
 from voronka.pipeline.models import Pipeline
 from voronka.tracking.models import SiteVisitor
+from voronka.web.app import create_app
 
 SPRING = f"{ORIGIN}/?utm_source=yandex&utm_medium=cpc&utm_campaign=spring"
 FIELDS = {"name": "Анна Петрова", "phone": "8 (916) 555-12-34", "email": " Anna@Example.RU ",
@@ -275,3 +279,26 @@ def test_a_submission_that_fails_processing_is_kept_and_replayed(shop: Shop, for
     assert shop.count(Deal) == 1
 
 
+
+
+def test_two_submissions_with_one_phone_at_the_same_moment_make_one_client(
+    shop: Shop, form, frozen
+):
+    """RELIABILITY 78: concurrent leads of one person meet in one client (PostgreSQL takes an
+    advisory lock per contact value; SQLite runs one writer at a time)."""
+    issued = token(shop, form)
+    frozen.advance(seconds=10)
+    start = threading.Barrier(2)
+
+    def send(n: int) -> int:
+        body = json.dumps({"submission_id": f"sub-race-{n:04d}", "token": issued,
+                           "fields": {**FIELDS, "email": f"race{n}@example.ru"}}).encode()
+        start.wait()
+        with TestClient(create_app(shop.engine)) as browser:
+            return browser.post(f"/api/v1/forms/{form['key']}", content=body,
+                                headers={"User-Agent": BROWSER}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(send, range(2))) == [202, 202]
+    assert (shop.count(Client), shop.count(Deal)) == (1, 2)
+    assert shop.count(ContactPoint, ContactPoint.kind == ContactKind.PHONE) == 1
