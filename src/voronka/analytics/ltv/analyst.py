@@ -90,8 +90,10 @@ def fit_ltv(
         "holdout": _holdout(summary, purchases),
     }
     ranked = predictions.sort_values(["clv", "customer"], ascending=[False, True])
-    result["customers"] = ranked.head(top).to_dict("records") if top else \
-        ranked.to_dict("records")
+    ranked = ranked.head(top) if top else ranked
+    # NaN (no spend model) is not JSON: it becomes null
+    result["customers"] = [{k: None if isinstance(v, float) and np.isnan(v) else v
+                            for k, v in row.items()} for row in ranked.to_dict("records")]
     return result
 
 
