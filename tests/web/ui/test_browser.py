@@ -275,7 +275,7 @@ def test_a_manager_cannot_reach_another_teams_client_by_url(tab, company):
 PAGES = [
     "/ui/", "/ui/funnel", "/ui/channels", "/ui/managers", "/ui/calls", "/ui/client-analytics",
     "/ui/cohorts", "/ui/clients", "/ui/board", "/ui/tasks", "/ui/orders", "/ui/products",
-    "/ui/settings",
+    "/ui/settings", "/ui/forecast", "/ui/experiments",
 ]
 
 

@@ -69,6 +69,8 @@ NAV: dict[str, list[NavItem]] = {
         NavItem("/ui/calls", "Calls", "report"),
         NavItem("/ui/client-analytics", "Client analytics", "report"),
         NavItem("/ui/cohorts", "Cohorts & LTV", "ad_spend", needs_company_wide=True),
+        NavItem("/ui/forecast", "Forecast", "report"),
+        NavItem("/ui/experiments", "Experiments", "ad_spend", needs_company_wide=True),
     ],
     "Administration": [
         NavItem("/ui/settings", "Settings", "pipeline", Action.UPDATE),

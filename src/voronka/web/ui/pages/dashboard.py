@@ -107,9 +107,13 @@ def _alerts(session: Session, viewer: Viewer, f: ReportFilters) -> list[dict[str
     if not analysis.available("alerts"):
         return None
     try:
-        return analysis.run(session, viewer, "alerts", {"period": f.period}).rows[:10]
+        rows = analysis.run(session, viewer, "alerts", {"day": f.end.isoformat()}).rows
     except VoronkaError:  # e.g. a role without the data it needs: the overview still opens
         return None
+    return [
+        {**r, "label": r["label_ru"] if viewer.language == "ru" else r["label_en"]}
+        for r in rows if r.get("alert")
+    ][:10]
 
 
 @router.get("/ui/", name="ui_overview")

@@ -265,6 +265,7 @@ def client_analytics_page(request: Request, session: DbSession, g: ReportReader)
         table_block(rating_table, rating),
         Block(kind="chart", title="RFM map", name="rfm", option=scatter),
         table_block(segment_table, rfm),
+        *segment_blocks(session, g, f),
         table_block(rfm_table, rfm),
     ], breakdowns=False)
 
@@ -314,3 +315,119 @@ def ltv_blocks(session: Any, g: Any, f: ReportFilters) -> list[Block]:
     result = analysis.run(session, g.viewer, "ltv", {"as_of": f.end.isoformat()})
     columns = [Column(c, c.replace("_", " ").capitalize()) for c in result.columns]
     return [table_block(Table("ltv", "LTV", columns, result.rows[:200]), result)]
+
+
+def segment_blocks(session: Any, g: Any, f: ReportFilters) -> list[Block]:
+    """Behaviour segments (k-means), when the segments report is installed."""
+    if not analysis.available("segments"):
+        return [Block(kind="missing", title="Segments")]
+    result = analysis.run(session, g.viewer, "segments", {"as_of": f.end.isoformat()})
+    name = "name_ru" if g.viewer.language == "ru" else "name_en"
+    table = Table("behaviour", "Behaviour segments", [
+        Column(name, "Segment"), Column("clients", "Clients in segment", "number"),
+        Column("client_share_pct", "Share of clients, %", "percent"),
+        Column("revenue", "Revenue", "money"),
+        Column("revenue_share_pct", "Share of revenue, %", "percent"),
+        Column("mean_recency_days", "Recency", "number"),
+        Column("mean_orders", "Orders", "number", digits=1),
+        Column("top_channel", "Channel"), Column("top_product_group", "Product group"),
+    ], result.rows)
+    return [table_block(table, result)]
+
+
+@router.get("/ui/forecast")
+def forecast_page(request: Request, session: DbSession, g: ReportReader) -> Response:
+    """Sales forecast with prediction intervals, the past error of each model, pipeline."""
+    f = ReportFilters.from_request(request)
+    if not analysis.available("forecast"):
+        return page(request, g, session, "Forecast", f, [Block(kind="missing", title="Forecast")])
+    history = {"start": f.end.replace(year=f.end.year - 2).isoformat(), "end": f.end.isoformat()}
+    series = analysis.run(session, g.viewer, "forecast", {"period": history, "filters": f.filters})
+    backtest = analysis.run(session, g.viewer, "forecast",
+                            {"period": history, "filters": f.filters, "section": "backtest"})
+    rows = series.rows
+    chart = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {},
+        "grid": {"left": 80, "right": 20, "bottom": 40},
+        "xAxis": {"type": "category", "data": [str(r["bucket"]) for r in rows]},
+        "yAxis": {"type": "value"},
+        "series": [
+            {"name": "actual", "type": "line", "data": [r["actual"] for r in rows]},
+            {"name": "forecast", "type": "line", "data": [r["forecast"] for r in rows]},
+            {"name": "lower", "type": "line", "lineStyle": {"type": "dashed"},
+             "data": [r["lower"] for r in rows]},
+            {"name": "upper", "type": "line", "lineStyle": {"type": "dashed"},
+             "data": [r["upper"] for r in rows]},
+        ],
+    }
+    future = [r for r in rows if r["kind"] != "history"]
+    table = Table("forecast", "Forecast", [
+        Column("bucket", "Month"), Column("forecast", "Forecast", "money"),
+        Column("lower", "Lower bound", "money"), Column("upper", "Upper bound", "money"),
+        Column("model", "Model"),
+    ], future)
+    errors = Table("backtest", "Past error", [
+        Column("model", "Model"), Column("mase", "MASE", "number", digits=3),
+        Column("smape", "sMAPE, %", "percent"), Column("folds", "Folds", "number"),
+        Column("chosen", "Chosen"),
+    ], backtest.rows)
+    blocks = [Block(kind="chart", title="Forecast", name="forecast", option=chart),
+              table_block(table, series), table_block(errors, backtest)]
+    if analysis.available("pipeline_forecast"):
+        weighted = analysis.run(session, g.viewer, "pipeline_forecast",
+                                {"period": history, "filters": f.filters})
+        blocks.append(table_block(Table("pipeline_forecast", "Weighted pipeline", [
+            Column("pipeline", "Pipeline"), Column("stage", "Stage"),
+            Column("open_deals", "Number of deals", "number"),
+            Column("open_amount", "Amount", "money"),
+            Column("calibrated_probability", "Probability", "number", digits=2),
+            Column("weighted_calibrated", "Weighted amount", "money"),
+        ], weighted.rows), weighted))
+    return page(request, g, session, "Forecast", f, blocks, breakdowns=False)
+
+
+@router.get("/ui/experiments")
+def experiments_page(request: Request, session: DbSession, g: ReportReader) -> Response:
+    """A/B/n test of the campaigns chosen in the URL (the first is the control)."""
+    from sqlalchemy import select
+
+    from voronka.campaign.models import Campaign
+
+    f = ReportFilters.from_request(request)
+    if not analysis.available("experiment"):
+        return page(request, g, session, "Experiments", f,
+                    [Block(kind="missing", title="Experiments")])
+    campaigns = session.execute(
+        select(Campaign.id, Campaign.name, Campaign.channel_id)
+        .where(Campaign.workspace_id == g.actor.workspace_id).order_by(Campaign.id)
+    ).all()
+    chosen = [int(v) for v in request.query_params.getlist("campaign_id") if v.isdigit()][:10]
+    if len(chosen) < 2:
+        first_channel = campaigns[0][2] if campaigns else None
+        chosen = [c[0] for c in campaigns if c[2] == first_channel][:2]
+    blocks: list[Block] = [Block(kind="campaigns", items=[
+        {"id": c[0], "name": c[1], "chosen": c[0] in chosen} for c in campaigns])]
+    if len(chosen) >= 2:
+        result = analysis.run(session, g.viewer, "experiment",
+                              {"period": f.period, "campaign_ids": chosen})
+        reason = "reason_ru" if g.viewer.language == "ru" else "reason_en"
+        variants = [r for r in result.rows if r["row_type"] == "variant"]
+        verdicts = [r for r in result.rows if r["row_type"] != "variant"]
+        blocks.append(table_block(Table("variants", "Variants", [
+            Column("variant", "Campaign"), Column("units", "Leads", "number"),
+            Column("value", "Value", "number", digits=3),
+            Column("lift", "Lift", "number", digits=3),
+            Column("ci_low", "Lower bound", "number", digits=3),
+            Column("ci_high", "Upper bound", "number", digits=3),
+            Column("p_adjusted", "p (Holm)", "number", digits=4),
+            Column("probability_to_beat_control", "Probability to beat control", "number",
+                   digits=3),
+            Column("always_valid_p", "Always-valid p", "number", digits=4),
+        ], variants), result))
+        blocks.append(table_block(Table("verdict", "Decision", [
+            Column("row_type", "Kind"), Column("decision", "Decision"), Column(reason, "Result"),
+            Column("units_needed", "Sample size", "number"),
+            Column("units_reached", "Reached", "number"),
+        ], verdicts), result))
+    return page(request, g, session, "Experiments", f, blocks, breakdowns=False)

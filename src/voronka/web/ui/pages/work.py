@@ -139,8 +139,7 @@ def product_analysis_blocks(request: Request, session: Session, g: PageGrant) ->
     """Basket rules, ABC-XYZ and stock advice, from whichever of them is installed."""
     f = ReportFilters.from_request(request)
     blocks: list[Block] = []
-    for name, title in (("basket", "Basket rules"), ("abc_xyz", "ABC-XYZ"),
-                        ("stock", "Stock advice")):
+    for name, title in (("basket", "Basket rules"), ("stock", "ABC-XYZ and stock advice")):
         if not analysis.available(name):
             blocks.append(Block(kind="missing", title=title))
             continue
