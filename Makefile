@@ -28,4 +28,11 @@ bench:           ## demo generation and API latency benchmarks (100k clients)
 	$(PY) benchmarks/bench_demo.py --clients 100000 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/voronka_bench
 	$(PY) benchmarks/bench_api.py --clients 100000 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/voronka_bench
 
-.PHONY: help up test test-sqlite lint lock docs bench
+assets:          ## install the web interface's front-end packages (npm ci) and copy them
+	python3 dev.py assets
+
+screenshots:     ## browser tour of every page; screenshots into docs/screenshots/
+	python3 dev.py assets
+	VORONKA_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/web/ui/test_browser.py --backends=sqlite -p no:xdist -q -k every_page
+
+.PHONY: help up test test-sqlite lint lock docs bench assets screenshots
