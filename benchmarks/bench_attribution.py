@@ -7,8 +7,9 @@ Journeys are drawn from a known order-1 chain over 12 channels (start → channe
 or null), one row per journey with ``path`` (channels joined by " > "), ``conversions``,
 ``value`` and ``nulls`` — the layout both libraries read. Each measurement runs in a fresh
 process that first loads the same Parquet file (not timed) and reports the seconds of the
-attribution itself and the peak resident memory of the whole process (``ru_maxrss``, data
-included), so the two are measured alike:
+attribution itself and the peak resident memory of the whole process while it ran (data
+included; the peak is reset after loading through Linux ``/proc/self/clear_refs``, so the
+Parquet reader's own peak does not hide it), so the two are measured alike:
 
 * ``voronka``: ``Paths.from_frame`` (group identical paths, parse) + ``MarkovAttribution(k)``
   (exact removal effects by sparse LU);
@@ -23,6 +24,7 @@ The largest difference between the two libraries' removal effects is printed as 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -91,7 +93,8 @@ def child(kind: str, data: Path, order: int) -> None:
     )
 
     frame = pd.read_parquet(data)
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gc.collect()
+    loaded = _reset_peak()
     started = time.perf_counter()
     effects: dict[str, float] = {}
     if kind == "voronka":
@@ -113,9 +116,23 @@ def child(kind: str, data: Path, order: int) -> None:
     elif kind == "channelattribution-rules":
         ca.heuristic_models(frame, "path", "conversions", var_value="value", flg_pro=False)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM")
     print(json.dumps({"kind": kind, "order": order, "seconds": seconds, "peak_mb": peak,
                       "loaded_mb": loaded, "effects": effects}))
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak() -> float:
+    """Reset the peak RSS to the current RSS (Linux ``clear_refs`` 5) and return it, so the
+    peak measured afterwards is the attribution's, not the Parquet reader's."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
 
 
 def measure(kind: str, data: Path, order: int) -> dict:
@@ -172,7 +189,7 @@ def main() -> None:
         data = Path(work) / "journeys.parquet"
         frame.to_parquet(data)
         del frame
-        print(f"{'measurement':<28}{'seconds':>9}{'peak RSS MB':>13}{'data MB':>9}  check")
+        print(f"{'measurement':<28}{'seconds':>9}{'peak RSS MB':>13}{'loaded MB':>11}  check")
         rows = [("rules", 0)] + [("markov", int(o)) for o in args.orders.split(",")]
         for what, order in rows:
             ours_kind, peer_kind = (("voronka-rules", "channelattribution-rules")
@@ -184,7 +201,7 @@ def main() -> None:
                 label = f"{found['kind']}" + (f" order {order}" if order else "")
                 check = f"max |ΔRE| {gap:.4f}" if found is peer and order else ""
                 print(f"{label:<28}{found['seconds']:>9.2f}{found['peak_mb']:>13.0f}"
-                      f"{found['loaded_mb']:>9.0f}  {check}", flush=True)
+                      f"{found['loaded_mb']:>11.0f}  {check}", flush=True)
     print(f"after: {uptime()}", flush=True)
 
 
