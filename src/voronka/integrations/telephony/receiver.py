@@ -46,7 +46,7 @@ def receive(
         process_with=PROCESS_EVENT,
         ignored=not delivery.handled,
     )
-    if stored.created and delivery.handled and broker is not None:
+    if stored.created and delivery.handled and broker is not None and broker.listening():
         events = handler.parse(delivery.kind, delivery.body, clock.now())
         screen_pop.pop(engine, broker, workspace_id=settings.hooks_workspace_id,
                        provider=provider, events=events)
