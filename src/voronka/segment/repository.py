@@ -18,7 +18,7 @@ INSERT_BATCH = 5000
 YIELD_PER = 500
 
 
-def visible_to(actor: Actor, scope: Scope) -> Select[tuple[Segment]]:
+def visible_to(actor: Actor, scope: Scope) -> Select[Any]:
     """Segments of the actor's workspace within ``scope`` (own/team: by their creator)."""
     return select(Segment).where(Segment.workspace_id == actor.workspace_id,
                                  owner_condition(Segment.created_by_id, actor, scope))
@@ -52,7 +52,7 @@ def delete_members(session: Session, segment_id: int) -> None:
     session.execute(delete(SegmentMember).where(SegmentMember.segment_id == segment_id))
 
 
-def member_ids(segment_id: int) -> Select[tuple[int]]:
+def member_ids(segment_id: int) -> Select[Any]:
     return select(SegmentMember.client_id).where(SegmentMember.segment_id == segment_id)
 
 

@@ -59,7 +59,8 @@ class Patterns:
     @property
     def x_counts(self) -> Floats:
         """Customers per distinct ``x`` (aligned with ``x_levels``)."""
-        return np.bincount(self.x_index, weights=self.count, minlength=len(self.x_levels))
+        counts = np.bincount(self.x_index, weights=self.count, minlength=len(self.x_levels))
+        return counts.astype(np.float64)
 
 
 def as_array(values: ArrayLike, name: str) -> Floats:

@@ -106,6 +106,7 @@ def _log_a0(r: float, alpha: float, s: float, beta: float, x: Floats, t_x: Float
             age: Floats) -> Floats:
     """log A₀ of the note's eq. 23 (the hypergeometric terms), whichever of α, β is larger."""
     total = r + s + x
+    second: float | Floats
     if alpha >= beta:
         top, second, shift = alpha, s + 1.0, alpha - beta
     else:

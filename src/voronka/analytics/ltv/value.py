@@ -20,6 +20,7 @@ class PurchaseModelName(StrEnum):
 
 class PurchaseModel(Protocol):
     log_likelihood_: float
+    standard_errors_: dict[str, float]
 
     @property
     def params_(self) -> dict[str, float]: ...
