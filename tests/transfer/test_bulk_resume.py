@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 from tests.transfer.conftest import create_bulk_run
 from tests.transfer.files import write_csv
 from voronka.access.actor import Actor
+from voronka.audit.models import AuditEvent
 from voronka.client.models import Client, ContactPoint
 from voronka.db.session import unit_of_work
 from voronka.jobs import run_pending
@@ -81,6 +82,11 @@ def test_per_row_crash_inside_a_batch_keeps_earlier_batches_and_resumes(
     assert (resumed.status, resumed.checkpoint_row, resumed.total, resumed.created,
             resumed.duplicates) == (RunStatus.DONE, 11, 10, 10, 0)
     assert clients_and_phones(engine) == (13, 13)
+    # the committed batches were audited when the run failed, and the whole run at the end
+    with unit_of_work(engine, write=False) as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.detail["status"], e.detail["created"]) for e in events] == [
+        ("import", "failed", 6), ("import", "done", 10)]
 
 
 def test_per_row_crash_between_batches_resumes_without_duplicates(engine, people, tmp_path):

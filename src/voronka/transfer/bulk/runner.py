@@ -87,8 +87,7 @@ def execute(
             else:
                 job.all_at_once(batches)
     except BaseException as exc:
-        _save(engine, run_id, status=RunStatus.FAILED, message=_message(exc),
-              finished_at=clock.now())
+        _fail(engine, run_id, actor, _message(exc))
         raise
     return _load(engine, run_id)
 
@@ -283,6 +282,16 @@ def _start(engine: Engine, run_id: int) -> ImportRun:
             run.status, run.message = RunStatus.RUNNING, None
             run.started_at = run.started_at or clock.now()
         return run
+
+
+def _fail(engine: Engine, run_id: int, actor: Actor, message: str) -> None:
+    """Mark the run failed; batches a per-row run committed are audited now, with its counts
+    so far (a resumed run is audited again when it finishes)."""
+    with unit_of_work(engine) as session:
+        run = session.get_one(ImportRun, run_id)
+        run.status, run.message, run.finished_at = RunStatus.FAILED, message, clock.now()
+        if run.mode == ImportMode.PER_ROW and not run.dry_run and run.total:
+            _audit(session, actor, run)
 
 
 def _save(engine: Engine, run_id: int, **values: Any) -> None:
