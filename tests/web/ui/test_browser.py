@@ -302,7 +302,7 @@ def test_every_page_renders_without_console_errors(chromium, live, company, shot
                 assert tab.errors == [], (path, tab.errors)
                 slug = path.split("?")[0].strip("/").replace("/", "-").replace("ui-", "") or "ui"
                 if slug[-1].isdigit():
-                    slug = slug.rstrip("0123456789").rstrip("-")
+                    slug = slug.rstrip("0123456789") + "card"
                 tab.page.screenshot(path=shots / f"{slug}-{name}.png", full_page=True)
         finally:
             tab.close()

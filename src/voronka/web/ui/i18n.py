@@ -344,19 +344,16 @@ class Formatter:
         )
 
     def money(self, value: Any, currency: str | None = None) -> str:
+        """Whole units from 1,000 up, kopecks below; the symbol before (en) or after (ru)."""
         if value is None:
             return "—"
         amount = Decimal(str(value))
-        amount = round(amount, 0 if abs(amount) >= 1000 else 2)
-        return babel_numbers.format_currency(
-            amount,
-            currency or self.currency,
-            locale=self.locale,
-            format_type="standard",
-            currency_digits=False,
-            decimal_quantization=False,
-            format="¤#,##0" if self.locale == "en_US" else "#,##0 ¤",
-        )
+        digits = 0 if abs(amount) >= 1000 else 2
+        number = self.number(amount, digits)
+        symbol = babel_numbers.get_currency_symbol(currency or self.currency, "ru_RU")
+        if self.locale == "en_US":
+            return ("-" if amount < 0 else "") + symbol + number.lstrip("-")
+        return f"{number}\xa0{symbol}"
 
     def percent(self, value: Any, digits: int = 1) -> str:
         if value is None:
