@@ -1,4 +1,4 @@
-"""The alerts job and endpoint on SQLite and PostgreSQL.
+"""The alerts job, endpoint and report over HTTP, on SQLite and PostgreSQL.
 
 Leads of the cast's client C1 on three Tuesdays (10 each: 6 by "ads", 4 by "seo") and on the
 Tuesday checked (6, all "ads"): the job stores one "leads" alert explained by channel.
@@ -6,11 +6,13 @@ Tuesday checked (6, all "ads"): the job stores one "leads" alert explained by ch
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from tests.analytics.experiment.test_api import _leads as campaign_leads
 from voronka.analytics.alert.models import MetricAlert
 from voronka.campaign.models import Channel, ChannelKind
 from voronka.db.session import unit_of_work
@@ -79,3 +81,19 @@ def test_the_job_stores_a_drop_once_and_company_wide_roles_list_it(people, engin
     assert (top["key"], top["label"], top["share"]) == (channels["seo"], "Seo", 1.0)
     assert people.http("A").get("/api/v1/alerts", params={"metric": "revenue"}).json()[
         "total"] == 0
+
+
+def test_alerts_report_runs_within_scope_and_names_bad_fields(people, engine):
+    campaign_leads(people, engine)
+    api = people.http("M3")
+    query = {"day": "2026-03-10", "metrics": ["leads"], "weeks": 3}
+    response = api.get("/api/v1/analytics/alerts", params={"q": json.dumps(query)})
+    assert response.status_code == 200, response.text
+    row = response.json()["rows"][0]
+    assert (row["value"], row["alert"]) == (2.0, False)  # M3's two leads; no history to judge
+    bad = api.get("/api/v1/analytics/alerts", params={"q": json.dumps({**query, "weeks": 1})})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "weeks"
+    spend = api.get("/api/v1/analytics/alerts",
+                    params={"q": json.dumps({**query, "metrics": ["cpl"]})})
+    assert spend.status_code == 403  # spend figures need company-wide scope

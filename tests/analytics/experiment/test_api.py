@@ -1,4 +1,4 @@
-"""The experiment and alerts reports over HTTP: each role's record scope decides the units."""
+"""The experiment report over HTTP: each role's record scope decides the units."""
 
 from __future__ import annotations
 
@@ -57,18 +57,3 @@ def test_each_role_compares_the_leads_of_its_scope(people, engine):
     assert _units(people.http("H"), ids) == {"a": (2, 0.5), "b": (3, 2 / 3)}  # team T1
     assert _units(people.http("M1"), ids) == {"a": (2, 0.5), "b": (0, None)}
 
-
-def test_alerts_report_runs_within_scope_and_names_bad_fields(people, engine):
-    _leads(people, engine)
-    api = people.http("M3")
-    query = {"day": "2026-03-10", "metrics": ["leads"], "weeks": 3}
-    response = api.get("/api/v1/analytics/alerts", params={"q": json.dumps(query)})
-    assert response.status_code == 200, response.text
-    row = response.json()["rows"][0]
-    assert (row["value"], row["alert"]) == (2.0, False)  # M3's two leads; no history to judge
-    bad = api.get("/api/v1/analytics/alerts", params={"q": json.dumps({**query, "weeks": 1})})
-    assert bad.status_code == 422
-    assert bad.json()["error"]["details"][0]["field"] == "weeks"
-    spend = api.get("/api/v1/analytics/alerts",
-                    params={"q": json.dumps({**query, "metrics": ["cpl"]})})
-    assert spend.status_code == 403  # spend figures need company-wide scope
