@@ -26,7 +26,7 @@ from voronka.transfer.mapping import Entity
 from voronka.transfer.models import ImportRun, RunStatus
 from voronka.transfer.options import ImportMode, OnDuplicate
 from voronka.transfer.reading import FileFormat
-from voronka.transfer.report import RowError
+from voronka.transfer.report import RowError, rows_csv
 
 SHOWN_ERRORS = 20
 app = typer.Typer(help="Bulk import runs: list them, resume a stopped one.", no_args_is_help=True)
@@ -124,10 +124,7 @@ def show(run: ImportRun, *, as_json: bool, report: Path | None) -> None:
 
 
 def _errors_csv(errors: list[RowError]) -> str:
-    from voronka.transfer.report import ImportReport, errors_csv
-
-    report = ImportReport.model_construct(errors=errors)
-    return errors_csv(report)
+    return rows_csv(errors)
 
 
 def _finish(run: ImportRun) -> None:

@@ -76,10 +76,15 @@ def shown_value(value: object) -> str | None:
 
 def errors_csv(report: ImportReport) -> str:
     """The report's errors as CSV (values neutralised against formula injection)."""
+    return rows_csv(report.errors)
+
+
+def rows_csv(errors: list[RowError]) -> str:
+    """Row errors as CSV: ``row,column,field,value,message``, text cells neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for error in report.errors:
+    for error in errors:
         cells = (error.row, error.column or "", error.field or "", error.value or "", error.message)
         writer.writerow([formula.neutralise(c) if isinstance(c, str) else c for c in cells])
     return buffer.getvalue()

@@ -145,7 +145,7 @@ def create_run(
     return run
 
 
-def visible_runs(actor: Actor, scope: Scope) -> Select[tuple[ImportRun]]:
+def visible_runs(actor: Actor, scope: Scope) -> Select[Any]:
     query = select(ImportRun).where(ImportRun.workspace_id == actor.workspace_id)
     if scope is not Scope.ALL:
         query = query.where(ImportRun.created_by_id == actor.user_id)

@@ -103,7 +103,7 @@ class ProductLoader:
         ctx.conn.execute(_GROUPS, params)
         for statement in _MATCH:
             ctx.conn.execute(text(statement), params)
-        existing = dict(ctx.conn.execute(text(
+        existing: dict[int, int] = dict(ctx.conn.execute(text(
             "SELECT row_no, existing_id FROM import_stage_product WHERE existing_id IS NOT NULL"
         )).all())
         result.created = ctx.conn.execute(_INSERT, params).rowcount

@@ -26,7 +26,7 @@ from voronka.transfer.errors import UnreadableFile
 from voronka.transfer.mapping import Entity, parse_pairs
 from voronka.transfer.options import ImportMode, OnDuplicate
 from voronka.transfer.reading import format_of
-from voronka.transfer.report import ImportReport, RowError, errors_csv
+from voronka.transfer.report import RowError, rows_csv
 from voronka.web.deps import DbSession, Grant, grant
 from voronka.web.listing import Page, Paging
 
@@ -38,7 +38,9 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "The file is over the upload limit"},
     422: {"description": "Unreadable file, unsupported type, unknown saved mapping or field"},
 }
-NOT_YOURS = {404: {"description": "No such run, or not one you may see"}}
+NOT_YOURS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such run, or not one you may see"}
+}
 
 Upload = Annotated[UploadFile, File(description="CSV or XLSX; row 1 names the columns.")]
 Mode = Annotated[ImportMode, Form(description="atomic: all or nothing; per-row: good rows.")]
@@ -190,9 +192,9 @@ def run_errors(
     run_id: int, session: DbSession, g: Annotated[Grant, grant("import_run", Action.READ)]
 ) -> Response:
     run = _visible(session, g, run_id)
-    report = ImportReport.model_construct(errors=[RowError(**e) for e in run.errors])
+    report = rows_csv([RowError(**e) for e in run.errors])
     return Response(
-        ("\ufeff" + errors_csv(report)).encode("utf-8"),
+        ("\ufeff" + report).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="import-{run.id}-errors.csv"'},
     )
