@@ -262,3 +262,32 @@ def test_contact_points_are_unique_per_client_and_kind(engine, people, bulk_impo
         values = session.scalars(
             select(ContactPoint.value).join(Client).where(Client.name == "Двойной")).all()
     assert values == ["+79991112200"]
+
+
+def test_encodings_missing_columns_and_broken_files(engine, people, bulk_import, tmp_path):
+    from voronka.transfer.errors import MappingProblem, UnreadableFile
+
+    cp1251 = write_csv(tmp_path / "ru.csv", [["ФИО", "Телефон"], ["Ёжиков", "+79993330001"]],
+                       delimiter=";", encoding="cp1251")
+    utf16 = write_csv(tmp_path / "u16.csv", [["name"], ["Юникод"]], encoding="utf-16")
+    assert bulk_import(cp1251).created == 1 and bulk_import(utf16).created == 1
+    assert {"Ёжиков", "Юникод"} <= {n for n, *_ in stored(engine)}
+    no_name = write_csv(tmp_path / "nn.csv", [["phone"], ["+79993330002"]])
+    with pytest.raises(MappingProblem, match="required field 'name'"):
+        bulk_import(no_name)
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"name\x00\xff\xfe")
+    with pytest.raises(UnreadableFile):
+        bulk_import(binary)
+    huge = write_csv(tmp_path / "h.csv", [["name", "phone", "tags"],
+                                          ["Огромный", "9" * 1000, "x" * 65]])
+    run = bulk_import(huge, mode=ImportMode.PER_ROW)
+    assert [(e["field"], e["value"][:3]) for e in run.errors] == [("tags", "xxx"),
+                                                                  ("phone", "999")]
+    with unit_of_work(engine, write=False) as session:
+        from voronka.transfer.models import ImportRun
+
+        failed = session.scalars(select(ImportRun).where(ImportRun.status == RunStatus.FAILED)
+                                 .order_by(ImportRun.id)).all()
+    assert [r.message[:40] for r in failed] == [
+        "no column gives the required field 'name", "the file is binary, not CSV text"]
