@@ -50,6 +50,13 @@ def test_sign_in_sets_an_http_only_session_and_a_wrong_password_is_refused(peopl
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
 
 
+def test_a_malformed_address_is_an_html_page_naming_the_field(people, browse):
+    page = browse("M1").get("/ui/clients/not-a-number")
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "client_id" in page.text
+
+
 def test_pages_need_a_session(anonymous):
     response = anonymous.get("/ui/clients", follow_redirects=False)
     assert response.status_code == 303

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -198,6 +199,11 @@ class UiRoute(APIRoute):
                     request, 403, "Access denied",
                     "the form is out of date or was not sent by this site; reload the page",
                 )
+            except RequestValidationError as exc:
+                fields = ", ".join(
+                    str(e["loc"][-1]) for e in exc.errors() if e.get("loc")
+                ) or "the request"
+                response = _error_page(request, 422, "Refused", f"check the field(s): {fields}")
             except VoronkaError as exc:
                 title = {403: "Access denied", 404: "Not found"}.get(exc.status, "Refused")
                 response = _error_page(request, exc.status, title, exc.message)
