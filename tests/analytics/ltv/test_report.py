@@ -6,7 +6,7 @@ as_of 31 March 2026:
 | client | channel | orders (local day: total)                                  |
 |--------|---------|------------------------------------------------------------|
 | c1     | yandex  | 1 Jan 10:00 100 + 1 Jan 18:00 50 (one day: 150), 15 Jan 200, 14 Feb 300 |
-| c2     | —       | 1 Feb 01:00 80 (31 Jan 22:00 UTC: a February client)        |
+| c2     | —       | 1 Feb 01:00 50 (31 Jan 22:00 UTC: a February client); a cancelled order |
 | c3     | yandex  | 10 Jan 100, 31 Mar 100                                      |
 | c4     | yandex  | a cancelled order only (not a paying client)               |
 | c5     | yandex  | 2 Apr 50 (after as_of)                                     |
@@ -26,7 +26,7 @@ import pytest
 
 from tests.analytics.factory import build
 from voronka.analytics.ltv import BetaGeoModel, GammaGammaModel
-from voronka.analytics.ltv.report import LtvQuery, client_summary, run
+from voronka.analytics.ltv.report import LtvQuery, run
 from voronka.order.models import OrderStatus
 
 AS_OF = date(2026, 3, 31)
@@ -58,23 +58,8 @@ def company(w):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def runner(store, analytics):  # type: ignore[no-untyped-def]
-    world = build(store, company)
-    runner = analytics()
-    runner.world = world
-    return runner
-
-
-def test_client_summary_by_hand(runner):
-    rows = runner.rows(client_summary(runner.sources, AS_OF))
-    ids = runner.world.clients
-    got = {r["client_id"]: (r["frequency"], r["recency_days"], r["age_days"],
-                            r["repeat_minor"], r["revenue_minor"], r["margin_minor"])
-           for r in rows}
-    assert got == {
-        ids["c1"]: (2, 44, 89, 50_000, 65_000, 32_500),
-        ids["c2"]: (0, 0, 58, 0, 5_000, 2_500),
-        ids["c3"]: (1, 80, 80, 10_000, 20_000, 10_000),
-    }
+    build(store, company)
+    return analytics()
 
 
 def test_sections_by_hand(runner):
@@ -105,8 +90,20 @@ def test_sections_by_hand(runner):
     total = sum(r["clv_total"] for r in rows if r["group"] == "cohort")
     assert total == pytest.approx(by_key[("all", "all")]["clv_total"], rel=1e-12)
 
-    rows = run(runner, LtvQuery(as_of=AS_OF, section="clients", limit=2)).rows
-    assert len(rows) == 2
-    assert rows[0]["clv"] >= rows[1]["clv"]
+    rows = run(runner, LtvQuery(as_of=AS_OF, section="clients", limit=3)).rows
+    # the engine's summaries, as computed by hand in the module docstring
+    got = {r["client_name"]: (r["frequency"], r["recency_days"], r["age_days"], r["revenue"],
+                              r["channel"], r["first_day"]) for r in rows}
+    assert got == {
+        "c1": (2, 44, 89, 650.0, "Yandex", date(2026, 1, 1)),
+        "c2": (0, 0, 58, 50.0, "—", date(2026, 2, 1)),
+        "c3": (1, 80, 80, 200.0, "Yandex", date(2026, 1, 10)),
+    }
+    # RFM of the clients report over the history (3 paying clients: scores 1, 2, 4 by rank):
+    # recency 45, 58, 0 days → R 2, 1, 4; orders 4, 1, 2 → F 4, 1, 2; revenue 650, 50, 200 →
+    # M 4, 1, 2: c1 244 "At risk", c2 111 "Lost", c3 422 "New customers"
+    assert {r["client_name"]: r["segment"] for r in rows} == {
+        "c1": "At risk", "c2": "Lost", "c3": "New customers"}
+    assert [r["clv"] for r in rows] == sorted((r["clv"] for r in rows), reverse=True)
     assert rows[0]["client_name"] == "c1"  # most repeat value and most recent buyer
-    assert rows[0]["probability_alive"] <= 1.0
+    assert all(0 < r["probability_alive"] <= 1 for r in rows)

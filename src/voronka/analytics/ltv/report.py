@@ -42,9 +42,9 @@ from voronka.analytics.ltv.value import (
     discounted_value,
     purchase_model,
 )
-from voronka.analytics.query import MAX_PERIOD_DAYS, Breakdown, Filters, Period, Strict
+from voronka.analytics.query import MAX_PERIOD_DAYS, Breakdown, Period, Strict
 from voronka.analytics.reports import cohorts
-from voronka.analytics.reports.clients import SEGMENT_BINS, client_facts, with_rfm
+from voronka.analytics.reports.clients import SEGMENT_BINS, with_rfm
 from voronka.analytics.result import Result
 from voronka.analytics.runner import Runner
 from voronka.analytics.sources import Sources
@@ -118,9 +118,16 @@ def _with_channel_and_segment(s: Sources, summary: ir.Table, as_of: date) -> ir.
     first = ranked.filter(ranked.first_rank == 0)
     channels = first.select(channel_client=first.client_id,
                             channel_key=first.dim_channel.cast("int64"))
+    # the clients report's RFM over the whole history: its paying clients are exactly these
+    # (revenue orders up to as_of), so their orders are aggregated here without its deals
+    paid = orders.filter(s.local(orders.paid_at) < midnight(as_of + timedelta(days=1)))
+    paying = paid.group_by("client_id").aggregate(
+        orders=paid.count().cast("int64"),
+        revenue_minor=paid.total_minor.sum().cast("int64"),
+        last_paid_at=paid.paid_at.max().cast("timestamp"),
+    )
     whole = Period(start=as_of - timedelta(days=MAX_PERIOD_DAYS), end=as_of)
-    facts_ = client_facts(s, whole, Filters())
-    rfm = with_rfm(s, facts_.filter(facts_.orders > 0), whole, SEGMENT_BINS)
+    rfm = with_rfm(s, paying, whole, SEGMENT_BINS)
     segments = rfm.select(segment_client=rfm.client_id, segment=rfm.segment)
     t = summary.left_join(channels, summary.client_id == channels.channel_client)
     t = t.left_join(segments, t.client_id == segments.segment_client)
