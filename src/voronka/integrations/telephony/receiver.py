@@ -7,6 +7,8 @@ its processing job; a redelivery finds the stored event and changes nothing.
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from voronka.audit import service as audit
 from voronka.config import Settings
 from voronka.errors import NotFound
 from voronka.integrations import inbound
+from voronka.integrations.group_commit import GroupWriter
 from voronka.integrations.telephony import screen_pop
 from voronka.integrations.telephony.asterisk import read_cdr
 from voronka.integrations.telephony.base import RawRequest
@@ -26,16 +29,20 @@ from voronka.live import Broker
 
 def receive(
     engine: Engine, broker: Broker | None, settings: Settings, *, provider: str,
-    request: RawRequest,
+    request: RawRequest, writer: GroupWriter | None = None,
 ) -> inbound.Stored:
-    """Handle one webhook request of ``provider``; returns the stored event."""
+    """Handle one webhook request of ``provider``; returns the stored event.
+
+    With a ``writer`` the event is committed together with those of concurrent requests
+    (group commit); without one, in a transaction of its own.
+    """
     handler = PROVIDERS.get(provider)
     if handler is None:
         raise NotFound(f"no telephony provider {provider!r}")
     handler.verify(request, settings)
     delivery = handler.identify(request)
-    stored = inbound.store_raw(
-        engine,
+    store = writer.store if writer is not None else partial(inbound.store_raw, engine)
+    stored = store(
         workspace_id=settings.hooks_workspace_id,
         provider=provider,
         kind=delivery.kind,

@@ -6,9 +6,10 @@ happens in a job. See docs/integrations.md for each provider's set-up.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from voronka.access.policy import Action
 from voronka.config import get_settings
 from voronka.integrations import inbound
+from voronka.integrations.group_commit import GroupWriter
 from voronka.integrations.telephony import receiver
 from voronka.integrations.telephony.base import RawRequest, decode_utf8
 from voronka.web.api.v1.events import broker_of
@@ -52,11 +54,26 @@ def _answer(stored: inbound.Stored) -> HookAnswer:
     return HookAnswer(status=status, event_id=event.id)
 
 
+_writer_lock = threading.Lock()
+
+
+def writer_of(app: FastAPI) -> GroupWriter | None:
+    """The application's group-commit writer (None when ``hooks_group_commit`` is off)."""
+    if not get_settings().hooks_group_commit:
+        return None
+    with _writer_lock:
+        writer = getattr(app.state, "inbound_writer", None)
+        if writer is None:
+            writer = GroupWriter(app.state.engine)
+            app.state.inbound_writer = writer
+        return writer
+
+
 async def _receive(request: Request, provider: str, **query: str) -> HookAnswer:
     raw = await _raw(request, **query)
     stored = await run_in_threadpool(
         receiver.receive, request.app.state.engine, broker_of(request.app), get_settings(),
-        provider=provider, request=raw,
+        provider=provider, request=raw, writer=writer_of(request.app),
     )
     return _answer(stored)
 
