@@ -94,41 +94,6 @@ class Settings(BaseSettings):
         600, ge=10, description="A running job whose worker has not reported for this long "
         "is taken to be dead and queued again.",
     )
-    hooks_workspace_id: int = Field(
-        1, ge=1, description="Workspace that telephony webhooks write into."
-    )
-    hooks_generic_secret: SecretStr | None = Field(
-        None,
-        description="Shared secret of the generic telephony webhook (`X-Voronka-Signature`); "
-        "unset refuses its requests.",
-    )
-    hooks_asterisk_secret: SecretStr | None = Field(
-        None,
-        description="Shared secret of Asterisk AMI events posted to the webhook; unset "
-        "refuses them.",
-    )
-    hooks_zadarma_secret: SecretStr | None = Field(
-        None, description="Zadarma API secret that signs its notifications; unset refuses them."
-    )
-    hooks_mango_api_key: SecretStr | None = Field(
-        None, description="Mango Office VPBX API key (`vpbx_api_key`); unset refuses its events."
-    )
-    hooks_mango_api_salt: SecretStr | None = Field(
-        None, description="Mango Office VPBX API salt used in the `sign` of its events."
-    )
-    hooks_signature_tolerance_seconds: int = Field(
-        300, ge=10, le=3600,
-        description="How far a signed webhook's timestamp may be from server time, in seconds.",
-    )
-    call_unique_days: int = Field(
-        30, ge=1, le=3650,
-        description="A call is unique when the same number has not called in this many days.",
-    )
-    events_redis_url: str | None = Field(
-        None,
-        description="Redis URL (e.g. `redis://127.0.0.1:6379/0`) that carries screen-pop "
-        "events between web processes; unset keeps them in the process.",
-    )
     # -- site tracker, number pool, lead forms, inbound mail (docs/site-tracker.md) ----------
     tracking_visit_idle_minutes: int = Field(
         30, ge=1, le=24 * 60, description="A visit ends after this many minutes without activity."
@@ -208,6 +173,11 @@ class Settings(BaseSettings):
     hooks_signature_tolerance_seconds: int = Field(
         300, ge=10, le=3600,
         description="How far a signed webhook's timestamp may be from server time, in seconds.",
+    )
+    hooks_group_commit: bool = Field(
+        True,
+        description="Store the events of concurrent webhook requests in one transaction "
+        "(group commit); each request is still answered only after its event is committed.",
     )
     call_unique_days: int = Field(
         30, ge=1, le=3650,
