@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from sqlalchemy.orm import Session
@@ -20,8 +21,11 @@ from voronka.campaign.models import TrackingNumber
 from voronka.client.contact import normalize_phone
 from voronka.config import get_settings
 from voronka.tracking import repository
-from voronka.tracking.models import NumberReservation, Site, SiteVisit
+from voronka.tracking.models import NumberReservation, SiteVisit
 from voronka.tracking.schemas import NumberOut, PoolStatus
+
+if TYPE_CHECKING:  # the service imports this module
+    from voronka.tracking.service import SiteRef
 
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -61,7 +65,7 @@ def display(e164: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def _default(site: Site) -> NumberOut:
+def _default(site: SiteRef) -> NumberOut:
     return NumberOut(
         number=site.default_number, display=display(site.default_number), pooled=False
     )
@@ -82,7 +86,7 @@ def _free_number(session: Session, workspace_id: int, now: datetime) -> Tracking
     return None
 
 
-def number_for(session: Session, *, site: Site, visit: SiteVisit, now: datetime) -> NumberOut:
+def number_for(session: Session, *, site: SiteRef, visit: SiteVisit, now: datetime) -> NumberOut:
     """The number this visit should show, reserving a pool number when one is free."""
     held_until = now + _hold()
     live = repository.live_reservation(session, visit.id, now)
@@ -112,7 +116,7 @@ def number_for(session: Session, *, site: Site, visit: SiteVisit, now: datetime)
 
 
 def _reservation(
-    site: Site, visit: SiteVisit, number_id: int | None, now: datetime, held_until: datetime
+    site: SiteRef, visit: SiteVisit, number_id: int | None, now: datetime, held_until: datetime
 ) -> NumberReservation:
     return NumberReservation(
         workspace_id=site.workspace_id,

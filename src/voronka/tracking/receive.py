@@ -49,8 +49,12 @@ def receive_hit(
     headers: Mapping[str, str],
 ) -> intake.Outcome:
     """Check the site and origin, store the hit raw, then apply it to the visit."""
-    with unit_of_work(engine, write=False) as session:
-        site = service.site_for(session, hit.site, origin_header=origin, url=hit.url)
+    site = service.cached_site(hit.site)
+    if site is not None:
+        service.check_site(site, origin_header=origin, url=hit.url)
+    else:
+        with unit_of_work(engine, write=False) as session:
+            site = service.site_for(session, hit.site, origin_header=origin, url=hit.url)
     return intake.receive(
         engine,
         workspace_id=site.workspace_id,

@@ -9,6 +9,7 @@ by the ``tracking.close_visits`` job or by the visitor's next hit, whichever com
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
@@ -58,16 +59,63 @@ def new_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def site_for(session: Session, site_key: str, *, origin_header: str | None, url: str) -> Site:
-    """The active site of this key whose allowed origins include the page; else 404/403."""
-    site = repository.site_by_key(session, site_key)
+@dataclass(frozen=True)
+class SiteRef:
+    """What hits need of a site, cached briefly so that a hit does not read it every time."""
+
+    id: int
+    site_key: str
+    workspace_id: int
+    allowed_origins: tuple[str, ...]
+    default_number: str | None
+    is_active: bool
+
+    @classmethod
+    def of(cls, site: Site) -> SiteRef:
+        return cls(site.id, site.site_key, site.workspace_id, tuple(site.allowed_origins),
+                   site.default_number, site.is_active)
+
+
+#: Seconds a site's settings are reused by this process; a change made in another process is
+#: seen after at most this long (a change made here at once: :func:`forget_site`).
+SITE_CACHE_SECONDS = 30.0
+_MAX_CACHED_SITES = 10_000
+_sites: dict[str, tuple[float, SiteRef]] = {}
+
+
+def cached_site(site_key: str) -> SiteRef | None:
+    found = _sites.get(site_key)
+    if found is None or time.monotonic() - found[0] > SITE_CACHE_SECONDS:
+        return None
+    return found[1]
+
+
+def forget_site(site_key: str) -> None:
+    _sites.pop(site_key, None)
+
+
+def check_site(site: SiteRef | None, *, origin_header: str | None, url: str) -> SiteRef:
+    """The site if active and the page is on one of its origins; else 404/403."""
     if site is None or not site.is_active:
         raise NotFound("site: no such site", [ErrorDetail("unknown site key", field="site")])
-    check_origin(site.allowed_origins, origin_header, check_page_url(url))
+    check_origin(list(site.allowed_origins), origin_header, check_page_url(url))
     return site
 
 
-def visitor_for(session: Session, site: Site, visitor_key: str, now: datetime) -> SiteVisitor:
+def site_for(session: Session, site_key: str, *, origin_header: str | None, url: str) -> SiteRef:
+    """The active site of this key whose allowed origins include the page; else 404/403."""
+    site = cached_site(site_key)
+    if site is None:
+        row = repository.site_by_key(session, site_key)
+        if row is not None:
+            site = SiteRef.of(row)
+            if len(_sites) >= _MAX_CACHED_SITES:
+                _sites.clear()
+            _sites[site_key] = (time.monotonic(), site)
+    return check_site(site, origin_header=origin_header, url=url)
+
+
+def visitor_for(session: Session, site: SiteRef, visitor_key: str, now: datetime) -> SiteVisitor:
     """The visitor with this cookie id, created on first sight, locked for this request."""
     visitor = repository.visitor_by_key(session, site.id, visitor_key, lock=True)
     if visitor is None:
@@ -123,7 +171,7 @@ def close_visit(session: Session, visit: SiteVisit, visitor: SiteVisitor) -> Tou
 
 
 def _start_visit(
-    session: Session, site: Site, visitor: SiteVisitor, landing: Landing, now: datetime
+    session: Session, site: SiteRef, visitor: SiteVisitor, landing: Landing, now: datetime
 ) -> SiteVisit:
     campaign = (
         match_campaign(session, workspace_id=site.workspace_id, values=landing.utm)
@@ -150,7 +198,7 @@ def _start_visit(
 
 
 def current_visit(
-    session: Session, site: Site, visitor: SiteVisitor, landing: Landing, now: datetime
+    session: Session, site: SiteRef, visitor: SiteVisitor, landing: Landing, now: datetime
 ) -> SiteVisit:
     """The visitor's open visit, or a new one (closing the previous one if it was idle).
 

@@ -15,7 +15,7 @@ from voronka.errors import ErrorDetail, InvalidInput
 from voronka.tracking.guard import origin_of
 from voronka.tracking.models import Site
 from voronka.tracking.schemas import SiteCreate, SiteOut, SiteUpdate
-from voronka.tracking.service import new_key
+from voronka.tracking.service import forget_site, new_key
 
 
 def _invalid(field: str, message: str, value: Any = None) -> InvalidInput:
@@ -71,6 +71,7 @@ def update_site(session: Session, *, actor: Actor, site: Site, data: SiteUpdate)
     if "default_number" in fields:
         fields["default_number"] = _number(fields["default_number"])
     audit.apply_changes(session, actor, site, fields, entity="site")
+    forget_site(site.site_key)  # this process sees the change at once, others within 30 s
     return site
 
 

@@ -132,9 +132,11 @@ def _number(engine: Engine, ask: NumberAsk, origin: str | None) -> NumberOut:
     "/forms/{form_key}",
     response_model=PublicForm,
     summary="A lead form's fields and a fill-time token (public)",
-    responses={404: {"description": "No such form"}},
+    responses={404: {"description": "No such form"},
+               429: {"description": "Too many requests; see Retry-After"}},
 )
 def read_form(form_key: str, request: Request) -> PublicForm:
+    _limit([(f"t:ip:{_client_ip(request)}", tracking_ip_limit())])
     with unit_of_work(request.app.state.engine, write=False) as session:
         return lead_service.public_form(session, form_key=form_key, now=clock.now())
 
