@@ -109,6 +109,8 @@ def test_reading_exporting_and_deleting_by_role(shop, engine):
     segment_id = shop.http("K").post("/api/v1/segments",
                                      json=_rfm("Loyal", "Loyal customers")).json()["id"]
     assert shop.http("A").get("/api/v1/segments").json()["total"] == 1
+    one = shop.http("H").get(f"/api/v1/segments/{segment_id}")
+    assert (one.status_code, one.json()["name"], one.json()["member_count"]) == (200, "Loyal", 1)
     assert shop.http("M1").get("/api/v1/segments").status_code == 403
     assert shop.http("M1").get(f"/api/v1/segments/{segment_id}").status_code == 403
     assert shop.http("A").get(f"/api/v1/segments/{segment_id}/members.csv").status_code == 403
