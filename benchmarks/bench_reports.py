@@ -104,7 +104,9 @@ class Hand:
 
 def open_hand(directory: Path, offset_seconds: int) -> Hand:
     con = snapshot.connect_duckdb()
-    for name in sorted(p.name for p in directory.iterdir() if p.is_dir()):
+    # the hand SQL reads the copied tables only, never Voronka's kept per-client state
+    tables = (p.name for p in directory.iterdir() if p.is_dir() and p.name != "derived")
+    for name in sorted(tables):
         con.execute(
             f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{directory / name}/*.parquet')"
         )

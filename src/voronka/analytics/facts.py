@@ -67,10 +67,15 @@ def deals(s: Sources) -> ir.Table:
                     dim_manager=d.owner_id, dim_pipeline=d.pipeline_id)
 
 
+def revenue_orders(s: Sources) -> ir.Table:
+    """Paid orders that bring revenue, without dimensions (nothing joined)."""
+    o = s["sales_order"]
+    return o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+
+
 def orders(s: Sources) -> ir.Table:
     """Revenue orders with their attribution: the deal's channel, else the client's source."""
-    o, d, c = s["sales_order"], s["deal"], s["client"]
-    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    o, d, c = revenue_orders(s), s["deal"], s["client"]
     deal_dims = d.select(deal_key=d.id, deal_channel=d.channel_id,
                          deal_campaign=d.campaign_id, deal_pipeline=d.pipeline_id)
     client_dims = c.select(client_key=c.id, client_channel=c.source_channel_id,

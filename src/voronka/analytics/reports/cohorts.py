@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from itertools import accumulate
 from typing import Any
@@ -91,8 +91,7 @@ def _month_of(local: ir.TimestampValue | ir.DateValue) -> ir.IntegerValue:
 def members(s: Sources, query: CohortQuery, as_of: date) -> ir.Table:
     """``(member_id, cohort, channel_key)``: each client once, in its cohort's month."""
     if query.by is CohortBasis.FIRST_PURCHASE:
-        first = MEASURES["new_buyers"].fact(s).table  # each client's first revenue order
-        at = first.paid_at
+        first, at = _first_purchases(s, query, as_of)
     else:
         deals = facts.deals(s)
         ranked = deals.mutate(
@@ -108,6 +107,29 @@ def members(s: Sources, query: CohortQuery, as_of: date) -> ir.Table:
     )
     t = t.filter(t.first_at < midnight(as_of + timedelta(days=1)))
     return _in_months(t.select("member_id", "channel_key", cohort=_month_of(t.first_at)), query)
+
+
+def _utc_bounds(s: Sources, query: CohortQuery, as_of: date) -> tuple[datetime, datetime]:
+    """The cohort months (up to ``as_of``) as UTC bounds on a raw timestamp column."""
+    end = min(month_start(month_number(query.end_month) + 1), as_of + timedelta(days=1))
+    return (datetime.combine(query.start_month, time.min) - s.utc_offset,
+            datetime.combine(end, time.min) - s.utc_offset)
+
+
+def _first_purchases(s: Sources, query: CohortQuery, as_of: date) -> tuple[ir.Table, ir.Value]:
+    """Each client's first revenue order in the cohort months, from the kept per-client table.
+
+    The order's dimensions are joined only for a channel breakdown, and only to the first
+    orders of the cohort months.
+    """
+    first = s["client_first_order"]
+    start, end = _utc_bounds(s, query, as_of)
+    first = first.filter(first.first_paid_at >= ibis.timestamp(start),
+                         first.first_paid_at < ibis.timestamp(end))
+    if query.breakdown:
+        o = facts.orders(s).select("id", "dim_channel")
+        first = first.join(o, first.first_order_id == o.id)
+    return first, first.first_paid_at
 
 
 def _part(t: ir.Table, kind: str, **values: ir.Value) -> ir.Table:
@@ -128,10 +150,12 @@ def _part(t: ir.Table, kind: str, **values: ir.Value) -> ir.Table:
     )
 
 
-def _activity(s: Sources, people: ir.Table, months: int, until: ir.TimestampScalar) -> ir.Table:
+def _activity(s: Sources, people: ir.Table, months: int, since: datetime,
+              until: ir.TimestampScalar) -> ir.Table:
     """Active clients, orders, revenue and margin per cohort × month offset."""
-    orders = facts.orders(s)
-    orders = orders.filter(s.local(orders.paid_at) < until)
+    orders = facts.revenue_orders(s)  # the members carry the cohort and channel
+    orders = orders.filter(orders.paid_at >= ibis.timestamp(since),
+                           s.local(orders.paid_at) < until)
     j = orders.join(people, orders.client_id == people.member_id)
     j = j.mutate(offset=_month_of(s.local(j.paid_at)) - j.cohort)
     j = j.filter(j.offset >= 0, j.offset <= months)
@@ -161,12 +185,11 @@ def _spend_by_month(s: Sources, query: CohortQuery, as_of: date) -> ir.Table:
     return spend.group_by("cohort", "channel_key").aggregate(spend_minor=spend.cost_minor.sum())
 
 
-def _new_by_month(s: Sources, query: CohortQuery, until: ir.TimestampScalar) -> ir.Table:
+def _new_by_month(s: Sources, query: CohortQuery, as_of: date) -> ir.Table:
     """New paying clients per month (and channel): the CAC denominator."""
-    new = MEASURES["new_buyers"].fact(s).table
-    new = new.filter(s.local(new.paid_at) < until)
+    new, paid_at = _first_purchases(s, query, as_of)
     new = new.mutate(
-        cohort=_month_of(s.local(new.paid_at)),
+        cohort=_month_of(s.local(paid_at)),
         channel_key=new.dim_channel if query.breakdown else ibis.null("int64"),
     )
     new = _in_months(new, query)
@@ -178,9 +201,10 @@ def cohort_expression(s: Sources, query: CohortQuery, as_of: date) -> ir.Table:
     until = midnight(as_of + timedelta(days=1))
     people = members(s, query, as_of)
     sizes = people.group_by("cohort", "channel_key").aggregate(clients=people.count())
-    activity = _activity(s, people, query.months, until)
+    since, _ = _utc_bounds(s, query, as_of)  # no member bought before its cohort month
+    activity = _activity(s, people, query.months, since, until)
     spent = _spend_by_month(s, query, as_of)
-    newcomers = _new_by_month(s, query, until)
+    newcomers = _new_by_month(s, query, as_of)
     return ibis.union(
         _part(
             sizes, "size", cohort=sizes.cohort, channel_key=sizes.channel_key, clients=sizes.clients
