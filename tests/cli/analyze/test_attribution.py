@@ -72,3 +72,13 @@ def test_mistakes_are_one_sentence(tmp_path):
     path.write_text("journey,conv\nA >> B,1\n")
     empty = _run(str(path), "--path", "journey", "--conversions", "conv")
     assert empty.output.strip() == "error: a path has an empty channel name between two '>'"
+
+
+def test_a_file_without_journeys_gives_empty_figures(tmp_path):
+    path = tmp_path / "journeys.csv"
+    path.write_text("journey,conv\n")
+    result = _run(str(path), "--path", "journey", "--conversions", "conv", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["journeys"], data["conversions"], data["attribution"], data["rows"]) == (
+        0, 0.0, {}, [])

@@ -121,6 +121,10 @@ class Paths:
 
     @classmethod
     def _parse(cls, distinct: list[str], separator: str, sums: dict[str, np.ndarray]) -> Paths:
+        if not distinct:
+            nothing = np.zeros(0)
+            return cls((), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                       nothing, nothing, nothing)
         lengths = np.fromiter((p.count(separator) + 1 for p in distinct), np.int64, len(distinct))
         tokens = np.asarray(separator.join(distinct).split(separator), dtype=object)
         raw_codes, raw_names = pd.factorize(tokens)
