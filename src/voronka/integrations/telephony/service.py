@@ -161,6 +161,19 @@ def _visit_fields(reservation: Any) -> dict[str, Any]:
     }
 
 
+def _client_and_deal(
+    session: Session, actor: Actor, number: str, user_id: int | None,
+    source: tuple[int | None, int | None],
+) -> tuple[Client, bool, int | None]:
+    """The caller's client (created when unknown, with a lead deal) and the deal to attach to:
+    the most recent open one."""
+    client, created = _client(session, actor, number, user_id, source)
+    deals = repository.open_deals(session, client.id, limit=1)
+    if deals:
+        return client, created, deals[0].id
+    return client, created, _lead_deal(session, actor, client, user_id, source) if created else None
+
+
 def _open(session: Session, actor: Actor, provider: str, event: CallEvent) -> TelephonyCall | None:
     settings = get_settings()
     number = phone_or_none(event.client_number)
@@ -177,14 +190,10 @@ def _open(session: Session, actor: Actor, provider: str, event: CallEvent) -> Te
     source = _source(session, tracking)
     if reservation is not None:  # the visit that saw the number says where the caller came from
         source = (reservation.channel_id, reservation.campaign_id)
-    client, created_client, deal_id = None, False, None
-    if number is not None:
-        client, created_client = _client(session, actor, number, user_id, source)
-        deals = repository.open_deals(session, client.id, limit=1)
-        if deals:
-            deal_id = deals[0].id
-        elif created_client:
-            deal_id = _lead_deal(session, actor, client, user_id, source)
+    client, created_client, deal_id = (
+        _client_and_deal(session, actor, number, user_id, source)
+        if number is not None else (None, False, None)
+    )
     unique = inbound and number is not None and not repository.called_since(
         session, actor.workspace_id, number,
         started_at - timedelta(days=settings.call_unique_days), started_at,
