@@ -122,6 +122,8 @@ class Tab:
 
     def __init__(self, browser: Any, live: LiveServer, viewport: dict[str, int]) -> None:
         self.context = browser.new_context(viewport=viewport, locale="ru-RU")
+        # generous: the two cores are shared with the rest of the suite
+        self.context.set_default_timeout(120_000)
         self.page = self.context.new_page()
         self.live = live
         self.errors: list[str] = []

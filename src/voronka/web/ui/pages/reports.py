@@ -415,7 +415,8 @@ def experiments_page(request: Request, session: DbSession, g: ReportReader) -> R
         variants = [r for r in result.rows if r["row_type"] == "variant"]
         verdicts = [r for r in result.rows if r["row_type"] != "variant"]
         blocks.append(table_block(Table("variants", "Variants", [
-            Column("variant", "Campaign"), Column("units", "Leads", "number"),
+            Column("variant", "Campaign"), Column("figure", "Metric"),
+            Column("units", "Leads", "number"),
             Column("value", "Value", "number", digits=3),
             Column("lift", "Lift", "number", digits=3),
             Column("ci_low", "Lower bound", "number", digits=3),
