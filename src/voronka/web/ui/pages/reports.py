@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from voronka.analytics.result import Result
 from voronka.web.deps import DbSession
-from voronka.web.ui import analysis, charts
+from voronka.web.ui import analysis, charts, i18n
 from voronka.web.ui.analysis import ReportFilters
 from voronka.web.ui.pages.common import ReportReader, filter_options
 from voronka.web.ui.render import UiRoute, render
@@ -196,7 +196,8 @@ def calls_page(request: Request, session: DbSession, g: ReportReader) -> Respons
          "href": f.drill_url("inbound_calls"), "formula": result.formula.get("inbound_calls")},
         {"label": "Missed calls", "text": total.get("missed_calls"),
          "href": f.drill_url("missed_calls"), "formula": result.formula.get("missed_calls")},
-        {"label": "Missed, %", "text": _pct(total.get("missed_rate_pct")),
+        {"label": "Missed, %",
+         "text": i18n.Formatter(g.viewer.language, "RUB").percent(total.get("missed_rate_pct")),
          "formula": result.formula.get("missed_rate_pct")},
         {"label": "Not called back", "text": callbacks.get("not_called_back"),
          "formula": result.formula.get("not_called_back")},
@@ -220,10 +221,6 @@ def calls_page(request: Request, session: DbSession, g: ReportReader) -> Respons
               option=charts.heatmap(sections.get("heatmap", []), "missed_calls", g.viewer.language)),
         table_block(staffing_table, result),
     ], breakdowns=False)
-
-
-def _pct(value: Any) -> str:
-    return "—" if value is None else f"{value:.1f} %"
 
 
 @router.get("/ui/client-analytics")
