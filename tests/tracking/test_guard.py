@@ -41,6 +41,8 @@ MALFORMED = [
         ({"properties": {f"p{i}": i for i in range(21)}}, "properties"),
         ({"properties": {"nested": {"a": 1}}}, "properties.nested"),
         ({"extra": "field"}, "extra"),
+        ({"type": "goal"}, "goal"),
+        ({"goal": "cart"}, "goal"),
         ({"signals": None}, "signals"),
         ({"signals": {"screen": "0x0", "tz": "UTC", "lang": "en"}}, "signals.screen"),
         ({"signals": {"screen": "1920x1080", "lang": "en"}}, "signals.tz"),

@@ -89,8 +89,13 @@ def find_client(session: Session, lead: LeadIn) -> Client | None:
     ids = sorted({client_id for client_id, _, _ in holders})
     for client_id in ids:
         client = session.get(Client, client_id)
-        if client is not None and not client.is_deleted:
-            return client.merged_into_id and session.get(Client, client.merged_into_id) or client
+        if client is None or client.is_deleted:
+            continue
+        if client.merged_into_id is not None:  # merged away: the lead goes to the survivor
+            survivor = session.get(Client, client.merged_into_id)
+            if survivor is not None and not survivor.is_deleted:
+                return survivor
+        return client
     return None
 
 

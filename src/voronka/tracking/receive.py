@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from voronka.db.session import unit_of_work
+from voronka.errors import BadRequest, ErrorDetail
 from voronka.integrations import intake
 from voronka.integrations.inbound import InboundEvent
 from voronka.tracking import guard, pool, service
@@ -37,7 +38,13 @@ def _idempotency_key(site_id: int, hit: Hit) -> str:
 def parse_hit(body: bytes, user_agent: str | None) -> Hit:
     """The hit, or a 400 naming what is wrong (bots included)."""
     guard.check_agent(user_agent)
-    return guard.parse(body, Hit)
+    hit = guard.parse(body, Hit)
+    if (hit.type is HitType.GOAL) != (hit.goal is not None):
+        raise BadRequest(
+            "goal: required for hits of type goal, and only for them",
+            [ErrorDetail("required for type goal, and only for it", field="goal")],
+        )
+    return hit
 
 
 def receive_hit(
