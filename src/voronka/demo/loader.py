@@ -277,7 +277,10 @@ def _create_indexes(engine: Engine, execute: Any) -> None:
 
 def _reset_sequences(connection: Any, tables: list[str]) -> None:
     """Point every id sequence past the explicit ids the load wrote, so ORM inserts work."""
-    for table in tables:
+    with_id = {name for (name,) in connection.execute(
+        "SELECT table_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND column_name = 'id'")}
+    for table in (t for t in tables if t in with_id):  # link tables have no id
         sequence = connection.execute(
             "SELECT pg_get_serial_sequence(%s, 'id')", (f'"{table}"',)
         ).fetchone()

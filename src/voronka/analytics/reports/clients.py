@@ -229,11 +229,19 @@ def with_rfm(s: Sources, paying: ir.Table, period: Period, bins: int) -> ir.Tabl
         r_score=_score(t.r_rank, n, bins),
         f_score=_score(t.f_rank, n, bins),
         m_score=_score(t.m_rank, n, bins),
-        segment=ibis.cases(
-            *((code.isin(codes), name) for name, codes in SEGMENT_CODES.items()),
-            else_=ibis.null("string"),
-        ),
+        segment_code=code,
     )
+
+
+def with_segment(t: ir.Table) -> ir.Table:
+    """Add the named ``segment`` of each ``segment_code`` (a join on a small lookup table)."""
+    lookup = ibis.memtable(
+        {"code": [c for codes in SEGMENT_CODES.values() for c in codes],
+         "segment": [name for name, codes in SEGMENT_CODES.items() for _ in codes]},
+        schema={"code": "int64", "segment": "string"},
+    )
+    j = t.left_join(lookup, t.segment_code == lookup.code)
+    return j.drop("code")
 
 
 def _with_names(s: Sources, t: ir.Table) -> ir.Table:
@@ -257,10 +265,14 @@ def rfm_expression(s: Sources, query: ClientsQuery) -> ir.Table:
     t = with_rfm(s, paying_clients(s, query.period, query.filters), query.period,
                  query.rfm_bins)
     if query.segment is not None:
+        t = with_segment(t)
         t = t.filter(t.segment == query.segment)
     order = [t.revenue_minor.desc(), t.client_id.asc()]
     t = t.order_by(order).limit(query.limit)
-    return _with_names(s, t).order_by(order)
+    if query.segment is None:  # names only for the rows shown
+        t = with_segment(t)
+    named = _with_names(s, t)
+    return named.order_by([named.revenue_minor.desc(), named.client_id.asc()])
 
 
 def summary_expression(s: Sources, query: ClientsQuery) -> ir.Table:
@@ -270,7 +282,7 @@ def summary_expression(s: Sources, query: ClientsQuery) -> ir.Table:
     """
     facts = client_facts(s, query.period, query.filters)
     abc = with_abc(facts, query.a_share, query.b_cut)
-    rfm = with_rfm(s, facts.filter(facts.orders > 0), query.period, SEGMENT_BINS)
+    rfm = with_segment(with_rfm(s, facts.filter(facts.orders > 0), query.period, SEGMENT_BINS))
     segments = rfm.select(segment_key=rfm.client_id, segment=rfm.segment)
     t = abc.left_join(segments, abc.client_id == segments.segment_key)
     first = MEASURES["new_buyers"].fact(s).within(s, query.period, query.filters)
