@@ -182,7 +182,7 @@ def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> sub
              "--log-level", "warning"],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         )
-    for _ in range(600):
+    for _ in range(3000):  # importing the app takes long on a loaded machine
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return server
