@@ -14,7 +14,7 @@ def form_by_key(session: Session, form_key: str) -> LeadForm | None:
     return session.scalar(select(LeadForm).where(LeadForm.form_key == form_key))
 
 
-def forms_of(workspace_id: int) -> Select[tuple[LeadForm]]:
+def forms_of(workspace_id: int) -> Select[LeadForm]:
     return select(LeadForm).where(LeadForm.workspace_id == workspace_id).order_by(LeadForm.id)
 
 
@@ -32,7 +32,7 @@ def submission(session: Session, form_id: int, submission_key: str) -> FormSubmi
     )
 
 
-def submissions_of(form_id: int) -> Select[tuple[FormSubmission]]:
+def submissions_of(form_id: int) -> Select[FormSubmission]:
     return (
         select(FormSubmission)
         .where(FormSubmission.form_id == form_id)

@@ -28,7 +28,7 @@ def site_by_key(session: Session, site_key: str) -> Site | None:
     return session.scalar(select(Site).where(Site.site_key == site_key))
 
 
-def sites_of(workspace_id: int) -> Select[tuple[Site]]:
+def sites_of(workspace_id: int) -> Select[Site]:
     return select(Site).where(Site.workspace_id == workspace_id).order_by(Site.id)
 
 
@@ -102,7 +102,7 @@ def goal_exists(session: Session, visit_id: int, event_key: str) -> bool:
     )
 
 
-def visits_visible_to(actor: Actor, scope: Scope) -> Select[tuple[SiteVisit]]:
+def visits_visible_to(actor: Actor, scope: Scope) -> Select[SiteVisit]:
     """Visits of visitors within scope; anonymous visitors only for company-wide scope."""
     return (
         select(SiteVisit)
@@ -163,7 +163,7 @@ def last_release(session: Session, number_ids: Sequence[int]) -> dict[int, datet
         .where(NumberReservation.tracking_number_id.in_(number_ids))
         .group_by(NumberReservation.tracking_number_id)
     )
-    return {number_id: held for number_id, held in rows}
+    return {number_id: held for number_id, held in rows if number_id is not None}
 
 
 def lock_number(session: Session, number_id: int) -> bool:
@@ -273,4 +273,4 @@ def unlinked_call_visitors(
         .order_by(Touchpoint.occurred_at, Touchpoint.id)
         .limit(limit)
     ).all()
-    return [(visitor, int(client_id), at) for visitor, client_id, at in rows]
+    return [(visitor, client_id, at) for visitor, client_id, at in rows if client_id is not None]

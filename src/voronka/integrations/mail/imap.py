@@ -12,6 +12,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
 from voronka.config import Settings
 
@@ -48,7 +49,7 @@ class MailboxSettings:
         return f"{self.user}@{self.host}:{self.port}/{self.folder}"[:300]
 
 
-def _check(result: tuple[str, list[object]], what: str) -> list[object]:
+def _check(result: tuple[str, list[Any]], what: str) -> list[Any]:
     status, data = result
     if status != "OK":
         detail = b" ".join(d for d in data if isinstance(d, bytes)).decode(errors="replace")
