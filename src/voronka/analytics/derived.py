@@ -76,6 +76,30 @@ def paying_visitor(t: dict[str, ir.Table]) -> ir.Table:
     return known.group_by("visitor_id").aggregate(client_id=known.client_id.min())
 
 
+#: The longest lookback a pre-sale question may ask for (``JourneyQuery.lookback_days``).
+PRESALE_DAYS = 366
+
+
+def presale_touch(t: dict[str, ir.Table]) -> ir.Table:
+    """Each buyer's touchpoints in the ``PRESALE_DAYS`` up to their first revenue order.
+
+    Columns ``client_id, first_paid_at, id, occurred_at, kind, channel_id, pages,
+    seconds_on_site``. A touchpoint is the buyer's through its client, else through the one
+    client known behind its visitor id (``visitor_owner``).
+    """
+    touch, owners = t["touchpoint"], visitor_owner(t)
+    owners = owners.select(owned_visitor=owners.visitor_id, owner=owners.owner)
+    j = touch.left_join(owners, touch.visitor_id == owners.owned_visitor)
+    people = j.mutate(person=ibis.coalesce(j.client_id, j.owner))
+    first = client_first_order(t)
+    k = people.join(first, people.person == first.client_id)
+    before = k.first_paid_at.epoch_seconds() - k.occurred_at.epoch_seconds()
+    k = k.filter(before >= 0, before <= PRESALE_DAYS * 86400)
+    return k.select(client_id=k.person, first_paid_at=k.first_paid_at, id=k.id,
+                    occurred_at=k.occurred_at, kind=k.kind, channel_id=k.channel_id,
+                    pages=k.pages, seconds_on_site=k.seconds_on_site)
+
+
 def deal_stage_entry(t: dict[str, ir.Table]) -> ir.Table:
     """``(deal_id, client_id, to_stage_id, first_at)``: when each deal first entered a stage."""
     changes, deals = t["deal_stage_change"], t["deal"]
@@ -93,6 +117,8 @@ DERIVED = {
         Derived("deal_stage_entry", ("deal_stage_change", "deal"), "client_id",
                 deal_stage_entry),
         Derived("visitor_owner", ("touchpoint", "client"), "owner", visitor_owner),
+        Derived("presale_touch", ("touchpoint", "client", "sales_order"), "client_id",
+                presale_touch),
         Derived("paying_visitor", ("touchpoint", "client", "sales_order"), None,
                 paying_visitor),
     )

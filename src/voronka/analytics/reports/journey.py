@@ -15,7 +15,7 @@ through their tracker ``visitor_id`` when exactly one client is known behind tha
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -63,12 +63,7 @@ def people_touchpoints(s: Sources) -> ir.Table:
 
     A visitor id seen with two or more clients (a shared computer) names nobody.
     """
-    return _with_person(s, s["touchpoint"])
-
-
-def _with_person(s: Sources, t: ir.Table) -> ir.Table:
-    """Add ``person`` to touchpoints ``t`` (owners are kept per visitor: derived.py)."""
-    owners = s["visitor_owner"]
+    t, owners = s["touchpoint"], s["visitor_owner"]  # owners are kept per visitor (derived.py)
     owners = owners.select(owned_visitor=owners.visitor_id, owner=owners.owner)
     j = t.left_join(owners, t.visitor_id == owners.owned_visitor)
     return j.mutate(person=ibis.coalesce(j.client_id, j.owner)).drop("owned_visitor", "owner")
@@ -92,16 +87,16 @@ def period_buyers(s: Sources, query: JourneyQuery) -> ir.Table:
 def touches_before_purchase(s: Sources, query: JourneyQuery) -> ir.Table:
     """Each new buyer's touchpoints in the ``lookback_days`` up to the purchase (inclusive).
 
-    Touchpoints are first bounded to the period widened by the lookback, so that only the
-    touchpoints that can count are read and matched to people.
+    Read from the buyers' pre-sale touches kept per client (``derived.presale_touch``), so
+    that only the touches of the period's new buyers are read, not every touchpoint.
     """
-    t = s["touchpoint"]
+    kept = s["presale_touch"]
     start = datetime.combine(query.period.start, time.min) - s.utc_offset
     end = datetime.combine(query.period.end_exclusive, time.min) - s.utc_offset
-    window = t.filter(t.occurred_at >= ibis.timestamp(start - timedelta(query.lookback_days)),
-                      t.occurred_at < ibis.timestamp(end))
-    buyers, touches = new_buyers(s, query), _with_person(s, window)
-    j = touches.join(buyers, touches.person == buyers.buyer)
+    kept = kept.filter(kept.first_paid_at >= ibis.timestamp(start),
+                       kept.first_paid_at < ibis.timestamp(end))
+    buyers = new_buyers(s, query)
+    j = kept.join(buyers, kept.client_id == buyers.buyer)
     before = _seconds_between(j.occurred_at, j.purchase_at)
     return j.filter(before >= 0, before <= query.lookback_days * DAY_SECONDS)
 
