@@ -176,8 +176,9 @@ class Settings(BaseSettings):
     )
     hooks_group_commit: bool = Field(
         True,
-        description="Store the events of concurrent webhook requests in one transaction "
-        "(group commit); each request is still answered only after its event is committed.",
+        description="On PostgreSQL, store the events of concurrent webhook requests in one "
+        "transaction (group commit); each request is still answered only after its event is "
+        "committed.",
     )
     call_unique_days: int = Field(
         30, ge=1, le=3650,

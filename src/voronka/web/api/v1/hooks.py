@@ -58,8 +58,10 @@ _writer_lock = threading.Lock()
 
 
 def writer_of(app: FastAPI) -> GroupWriter | None:
-    """The application's group-commit writer (None when ``hooks_group_commit`` is off)."""
-    if not get_settings().hooks_group_commit:
+    """The application's group-commit writer: on PostgreSQL stores unless the setting is
+    off. SQLite's commits are cheap (WAL) and it has one writer at a time anyway, so there
+    batching measured slower (docs/benchmarks.md)."""
+    if not get_settings().hooks_group_commit or app.state.engine.dialect.name != "postgresql":
         return None
     with _writer_lock:
         writer = getattr(app.state, "inbound_writer", None)
