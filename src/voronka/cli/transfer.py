@@ -48,6 +48,7 @@ class ImportTarget(StrEnum):
     DEALS = "deals"
     TOUCHPOINTS = "touchpoints"
     PRODUCTS = "products"
+    ACTIVITIES = "activities"
     AD_SPEND = "ad-spend"
 
 
@@ -112,7 +113,7 @@ def import_command(
         typer.Option(help="ad-spend: currency when the report names none (default setting)."),
     ] = None,
 ) -> None:
-    """Import clients, deals, touchpoints, products or ad spend from a CSV or XLSX file (exit code 1
+    """Import clients, deals, activities, touchpoints, products or ad spend from a CSV or XLSX file (exit code 1
     when a row failed)."""
     if not file.is_file():
         fail(f"no such file: {file}")
@@ -132,7 +133,8 @@ def import_command(
             currency=currency, as_json=as_json, report=report,
         )
         return
-    bulk_only = entity in (ImportTarget.TOUCHPOINTS, ImportTarget.PRODUCTS)
+    bulk_only = entity in (ImportTarget.TOUCHPOINTS, ImportTarget.PRODUCTS,
+                           ImportTarget.ACTIVITIES)
     if bulk or bulk_only or mapping_name or save_mapping:
         if entity is ImportTarget.DEALS:
             fail("deals are imported row by row (with their stage history); drop --bulk")

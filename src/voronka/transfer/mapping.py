@@ -22,6 +22,7 @@ class Entity(StrEnum):
     DEALS = "deals"
     TOUCHPOINTS = "touchpoints"
     PRODUCTS = "products"
+    ACTIVITIES = "activities"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,22 @@ FIELDS: dict[Entity, tuple[FieldSpec, ...]] = {
         _spec("pages", "page views|pageviews|просмотры|глубина"),
         _spec("seconds_on_site", "duration|seconds|время на сайте|длительность"),
     ),
+    Entity.ACTIVITIES: (
+        _spec("kind", "type|тип|вид"),
+        _spec("occurred_at", "time|date|datetime|when|время|дата|дата и время"),
+        _spec("client_id", "id клиента"),
+        _spec("phone", f"client phone|телефон клиента|{_PHONE}"),
+        _spec("email", f"client email|почта клиента|{_EMAIL}"),
+        _OWNER,
+        _spec("subject", "title|тема|заголовок"),
+        _spec("body", "text|note|comment|текст|комментарий|описание"),
+        _spec("external_id", "external id|внешний id|id звонка"),
+        _spec("direction", "направление"),
+        _spec("call_status", "status|статус|статус звонка"),
+        _spec("wait_seconds", "wait|ожидание"),
+        _spec("talk_seconds", "talk|duration|длительность|разговор"),
+        _spec("due_at", "due|deadline|срок"),
+    ),
     Entity.PRODUCTS: (
         _spec("sku", "article|code|артикул|код|код товара"),
         _spec("name", "product|title|товар|наименование|название"),
@@ -112,6 +129,7 @@ REQUIRED: dict[Entity, tuple[str, ...]] = {
     Entity.DEALS: ("title",),
     Entity.TOUCHPOINTS: ("occurred_at",),
     Entity.PRODUCTS: ("sku", "name", "price"),
+    Entity.ACTIVITIES: ("kind", "occurred_at"),
 }
 DEAL_CLIENT_KEYS = ("client_id", "phone", "email")
 

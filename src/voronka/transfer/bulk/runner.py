@@ -33,6 +33,7 @@ from voronka.audit import service as audit
 from voronka.config import get_settings
 from voronka.db.session import unit_of_work
 from voronka.errors import ErrorDetail, Forbidden, InvalidInput, NotFound
+from voronka.transfer.bulk.activities import ActivityLoader
 from voronka.transfer.bulk.base import BatchResult, Context, Loader
 from voronka.transfer.bulk.clients import ClientLoader
 from voronka.transfer.bulk.products import ProductLoader
@@ -47,10 +48,11 @@ LOADERS: dict[Entity, Callable[[], Loader]] = {
     Entity.CLIENTS: ClientLoader,
     Entity.TOUCHPOINTS: TouchpointLoader,
     Entity.PRODUCTS: ProductLoader,
+    Entity.ACTIVITIES: ActivityLoader,
 }
 Progress = Callable[[int, int | None, int], None]  # rows done, rows in the file, checkpoint
 RESOURCES = {Entity.CLIENTS: "client", Entity.TOUCHPOINTS: "touchpoint",
-             Entity.PRODUCTS: "product"}
+             Entity.PRODUCTS: "product", Entity.ACTIVITIES: "activity"}
 #: Bulk runs read large files in batches, so they take more rows than a row-by-row import
 BULK_LIMITS = ReadLimits(max_rows=10_000_000)
 

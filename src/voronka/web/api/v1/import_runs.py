@@ -122,6 +122,28 @@ def bulk_products(
 
 
 @router.post(
+    "/imports/bulk/activities",
+    response_model=runs.RunOut,
+    status_code=202,
+    summary="Queue a bulk import of activities (calls, notes, tasks…) of visible clients",
+    responses=UPLOAD_RESPONSES,
+)
+def bulk_activities(
+    session: DbSession,
+    g: Annotated[Grant, grant("activity", Action.IMPORT)],
+    file: Upload,
+    mode: Mode = ImportMode.ATOMIC,
+    dry_run: DryRun = False,
+    on_duplicate: Duplicates = OnDuplicate.SKIP,
+    mapping: Pairs = None,
+    mapping_name: MappingName = None,
+    owner: Owner = None,
+) -> Any:
+    return _queue(session, g, Entity.ACTIVITIES, file, mode, dry_run, on_duplicate, mapping,
+                  mapping_name, owner)
+
+
+@router.post(
     "/imports/ad-spend",
     response_model=runs.RunDetail,
     summary="Import daily ad spend from a Yandex Direct, VK Ads, Google Ads or generic report",
