@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,6 +12,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from voronka.analytics.sources import EngineKind, Sources
@@ -21,7 +23,7 @@ _DIALECTS = {EngineKind.DUCKDB: "duckdb", EngineKind.POSTGRES: "postgres",
 
 def _plain(value: Any) -> Any:
     """Python scalars for JSON: numpy/pandas values, NaN → None, timestamps → datetime."""
-    if value is None or value is pd.NaT:  # a NULL date or timestamp comes back as NaT
+    if value is None or value is pd.NaT or value is pd.NA:  # NULL dates come back as NaT
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
@@ -34,6 +36,35 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date | int | float | str | bool):
         return value
     return str(value)
+
+
+#: SQL of recently run expressions: a dashboard asks the same questions again and again, and
+#: compiling costs as much as DuckDB answering. Expressions compare by structure, and the
+#: tables they read belong to one backend, so equal expressions compile to the same SQL.
+_COMPILED: OrderedDict[Any, str] = OrderedDict()
+_COMPILED_MAX = 256
+
+
+def _compiled(backend: Any, table: ir.Table) -> str:
+    key = table.op()
+    sql = _COMPILED.get(key)
+    if sql is None:
+        sql = _COMPILED[key] = backend.compile(table)
+        if len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return sql
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """A column as plain Python values, converted a column at a time where the type allows."""
+    numpy_type = isinstance(column.dtype, np.dtype)  # not a pandas extension type with NA
+    if numpy_type and column.dtype.kind in "iub":  # integers and booleans: no NULLs
+        return column.tolist()
+    if numpy_type and column.dtype.kind == "f":
+        return [None if value != value else value for value in column.tolist()]  # NaN → None
+    return [_plain(value) for value in column.tolist()]
 
 
 @dataclass
@@ -52,8 +83,8 @@ class Runner:
         """Run ``expr`` and return its rows as plain dicts."""
         frame = self._execute(expr)
         columns = list(frame.columns)
-        return [dict(zip(columns, map(_plain, record), strict=True))
-                for record in frame.itertuples(index=False, name=None)]
+        values = [_column_values(frame[name]) for name in columns]
+        return [dict(zip(columns, record, strict=True)) for record in zip(*values, strict=True)]
 
     def scalar(self, expr: ir.Scalar) -> Any:
         """Run a scalar expression."""
@@ -79,7 +110,7 @@ class Runner:
         backend = self.sources.backend
         table = expr.as_table()
         backend._run_pre_execute_hooks(table)  # registers in-memory tables (ibis.memtable)
-        sql = backend.compile(table)
+        sql = _compiled(backend, table)
         self.sql.append(sql)
         started = time.perf_counter()
         arrow = backend.con.sql(sql).to_arrow_table()
