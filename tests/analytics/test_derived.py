@@ -5,7 +5,8 @@ order is the 2 Mar one; olga's 1 Mar order is cancelled, so her first *revenue* 
 15 Mar one; petr never pays.
 Visitor v1 is seen only with ivan → owner ivan; v2 with ivan and olga → nobody;
 v3 only anonymously → nobody; v4 with petr only → owner petr.
-Paying visitors: v1 (ivan), v2 (ivan and olga; lowest client id = ivan); not v3, not v4.
+Visitors of paying clients: v1 (ivan), v2 (ivan and olga); the other two visits (v3, v4)
+are strangers' visits, each of one page (a bounce).
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def test_first_orders_and_visitor_owners(store: Engine, analytics):  # type: ign
         (olga, at("2026-03-15 09:00").replace(tzinfo=None)),
     ]
     assert _rows(runner, "visitor_owner", "visitor_id") == [("v1", ivan), ("v4", petr)]
-    assert _rows(runner, "paying_visitor", "visitor_id") == [("v1", ivan), ("v2", ivan)]
+    # strangers: v3 (anonymous only) and v4 (petr never paid); v1 and v2 belong to payers
+    hour = at("2026-03-01 10:00").replace(tzinfo=None)  # 07:00 UTC, already a whole hour
+    assert _rows(runner, "stranger_visit_hour", "hour") == [(hour, None, None, None, 2, 2)]
 
 
 def test_the_record_scope_restricts_client_state(store: Engine, analytics):  # type: ignore[no-untyped-def]
@@ -58,6 +61,7 @@ def test_the_record_scope_restricts_client_state(store: Engine, analytics):  # t
     boris = analytics(RecordScope(frozenset({w.users["boris"]})))
     assert [c for c, *_ in _rows(boris, "client_first_order", "client_id")] == [w.clients["olga"]]
     assert _rows(boris, "visitor_owner", "visitor_id") == []  # v2 is nobody's, even for boris
+    assert _rows(boris, "stranger_visit_hour", "hour") == []  # boris has no stranger's visit
 
 
 def test_the_snapshot_rewrites_derived_state_only_when_its_tables_change(store: Engine,

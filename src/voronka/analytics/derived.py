@@ -37,6 +37,9 @@ class Derived:
     inputs: tuple[str, ...]  # snapshot tables it is computed from
     client_column: str | None  # the column the record scope restricts (None: not restricted)
     build: Callable[[dict[str, ir.Table]], ir.Table]
+    #: Aggregates over many clients cannot be restricted afterwards: a scoped user gets the
+    #: same expression over the scoped tables instead.
+    rebuilt_when_scoped: bool = False
 
 
 def client_first_order(t: dict[str, ir.Table]) -> ir.Table:
@@ -100,6 +103,37 @@ def presale_touch(t: dict[str, ir.Table]) -> ir.Table:
                     pages=k.pages, seconds_on_site=k.seconds_on_site)
 
 
+def stranger_visit_hour(t: dict[str, ir.Table]) -> ir.Table:
+    """Visits of visitors never matched to a paying client, per UTC hour and landing page.
+
+    Periods of company-local days are unions of whole UTC hours when the zone's offset is a
+    whole number of hours; other zones use :func:`stranger_visits` by the minute.
+    """
+    return stranger_visits(t, "h")
+
+
+def stranger_visits(t: dict[str, ir.Table], unit: str) -> ir.Table:
+    """Columns ``hour, landing_page, channel_id, campaign_id, visits, bounces``.
+
+    ``hour`` is the visit time truncated to ``unit`` (``h`` or ``m``); a bounce is a visit of
+    at most one page; a visitor never matched to a paying client is one whose visit has no
+    paying client and whose visitor id was never seen with one.
+    """
+    touch, paid = t["touchpoint"], t["sales_order"]
+    paid = paid.filter(~paid.is_deleted, paid.paid_at.notnull(), paid.status.isin(REVENUE_STATUSES))
+    bought = paying_visitor(t)
+    visits = touch.filter(touch.kind == "visit")
+    strangers = visits.filter(
+        visits.client_id.isnull() | ~visits.client_id.isin(paid.client_id),
+        visits.visitor_id.isnull() | ~visits.visitor_id.isin(bought.visitor_id),
+    )
+    return strangers.group_by(
+        hour=strangers.occurred_at.truncate(unit), landing_page=strangers.landing_page,
+        channel_id=strangers.channel_id, campaign_id=strangers.campaign_id,
+    ).aggregate(visits=strangers.count(),
+                bounces=(strangers.pages <= 1).ifelse(1, 0).sum())
+
+
 def deal_stage_entry(t: dict[str, ir.Table]) -> ir.Table:
     """``(deal_id, client_id, to_stage_id, first_at)``: when each deal first entered a stage."""
     changes, deals = t["deal_stage_change"], t["deal"]
@@ -119,8 +153,8 @@ DERIVED = {
         Derived("visitor_owner", ("touchpoint", "client"), "owner", visitor_owner),
         Derived("presale_touch", ("touchpoint", "client", "sales_order"), "client_id",
                 presale_touch),
-        Derived("paying_visitor", ("touchpoint", "client", "sales_order"), None,
-                paying_visitor),
+        Derived("stranger_visit_hour", ("touchpoint", "client", "sales_order"), None,
+                stranger_visit_hour, rebuilt_when_scoped=True),
     )
 }
 

@@ -81,7 +81,9 @@ class Sources:
             tables[name] = t.filter(t.client_id.isin(ids.visible_id))
         tables.update(_children_of_scoped(self.tables, tables, scope, ids))
         for name, kept in derived.DERIVED.items():
-            if kept.client_column is not None:
+            if kept.rebuilt_when_scoped:
+                tables[name] = kept.build(tables)
+            elif kept.client_column is not None:
                 t = self.tables[name]
                 tables[name] = t.filter(t[kept.client_column].isin(ids.visible_id))
         return Sources(self.kind, self.backend, self.utc_offset, tables)
