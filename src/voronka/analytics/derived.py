@@ -176,6 +176,9 @@ def materialise(backend: ibis.BaseBackend, tables: dict[str, ir.Table], director
     new file is written beside the old one and swapped in, so readers never see half a file.
     """
     done = {}
+    for stale in (directory / DERIVED_DIR).glob("*"):  # no longer declared (or half-written)
+        if stale.name not in DERIVED:
+            shutil.rmtree(stale, ignore_errors=True)
     for name, d in DERIVED.items():
         target = folder(directory, name)
         if target.exists() and not changed.intersection(d.inputs):
