@@ -29,14 +29,24 @@ class Fact:
     table: ir.Table
     at: str  # timestamp (UTC) or date column
     is_date: bool = False
+    #: The same facts without their dimension joins, for figures that need no breakdown
+    #: and no filter on a dimension (engines cannot drop an unused LEFT JOIN themselves).
+    undimensioned: ir.Table | None = None
 
     @property
     def dimensions(self) -> frozenset[Breakdown]:
         return frozenset(b for b, col in DIM.items() if col in self.table.columns)
 
-    def within(self, sources: Sources, period: Period, filters: Filters) -> ir.Table:
-        """Facts in ``period`` (company local days) matching ``filters``."""
-        t = self.table
+    def within(self, sources: Sources, period: Period, filters: Filters, *,
+               breakdown: Breakdown | None = None, any_columns: bool = True) -> ir.Table:
+        """Facts in ``period`` (company local days) matching ``filters``.
+
+        With ``any_columns=False`` the caller reads only the fact's own columns (and the
+        ``breakdown`` dimension, if any), so the dimension joins are left out when nothing
+        needs them.
+        """
+        plain = not any_columns and breakdown is None and not filters.by_dimension()
+        t = self.undimensioned if plain and self.undimensioned is not None else self.table
         if self.is_date:
             t = t.filter(t[self.at] >= ibis.date(period.start), t[self.at] <= ibis.date(period.end))
         else:

@@ -44,7 +44,7 @@ from voronka.analytics.ltv.value import (
 )
 from voronka.analytics.query import MAX_PERIOD_DAYS, Breakdown, Period, Strict
 from voronka.analytics.reports import cohorts
-from voronka.analytics.reports.clients import SEGMENT_BINS, with_rfm
+from voronka.analytics.reports.clients import SEGMENT_BINS, with_rfm, with_segment
 from voronka.analytics.result import Result
 from voronka.analytics.runner import Runner
 from voronka.analytics.sources import Sources
@@ -127,7 +127,7 @@ def _with_channel_and_segment(s: Sources, summary: ir.Table, as_of: date) -> ir.
         last_paid_at=paid.paid_at.max().cast("timestamp"),
     )
     whole = Period(start=as_of - timedelta(days=MAX_PERIOD_DAYS), end=as_of)
-    rfm = with_rfm(s, paying, whole, SEGMENT_BINS)
+    rfm = with_segment(with_rfm(s, paying, whole, SEGMENT_BINS))
     segments = rfm.select(segment_client=rfm.client_id, segment=rfm.segment)
     t = summary.left_join(channels, summary.client_id == channels.channel_client)
     t = t.left_join(segments, t.client_id == segments.segment_client)

@@ -41,7 +41,7 @@ class Measure:
                    filters: Filters) -> ir.Table:
         fact = self.fact(sources)
         check_breakdown(self, fact, breakdown)
-        rows = fact.within(sources, period, filters)
+        rows = fact.within(sources, period, filters, breakdown=breakdown, any_columns=False)
         if breakdown is None:
             out = rows.aggregate(value=self.aggregate(rows).cast("float64"),
                                  rows=rows.count().cast("int64"))
@@ -84,7 +84,8 @@ def _deal_fact(at: str, status: str | None = None) -> FactBuilder:
 
 
 def _order_fact(s: Sources) -> Fact:
-    return Fact("paid orders", facts.orders(s), "paid_at")
+    return Fact("paid orders", facts.orders(s), "paid_at",
+                undimensioned=facts.revenue_orders(s))
 
 
 def _line_fact(s: Sources) -> Fact:
@@ -123,10 +124,11 @@ def _first_orders(s: Sources) -> Fact:
     The first orders are kept per client (``derived.client_first_order``), so the period is
     applied to that small table before any order is joined to its dimensions.
     """
-    first = s["client_first_order"]
-    first = first.select(first_order_id=first.first_order_id, first_paid_at=first.first_paid_at)
+    kept = s["client_first_order"]
+    first = kept.select(first_order_id=kept.first_order_id, first_paid_at=kept.first_paid_at)
     o = facts.orders(s)
-    return Fact("first orders", first.join(o, first.first_order_id == o.id), "first_paid_at")
+    return Fact("first orders", first.join(o, first.first_order_id == o.id), "first_paid_at",
+                undimensioned=kept)
 
 
 def _responded_leads(s: Sources) -> Fact:
@@ -160,7 +162,7 @@ class RepeatBuyers(Measure):
     def expression(self, sources: Sources, period: Period, breakdown: Breakdown | None,
                    filters: Filters) -> ir.Table:
         fact = self.fact(sources)
-        rows = fact.within(sources, period, filters)
+        rows = fact.within(sources, period, filters, breakdown=breakdown, any_columns=False)
         key = rows[DIM[breakdown]].cast("int64") if breakdown else ibis.null("int64")
         per_client = rows.group_by(key=key, client=rows.client_id).aggregate(n=rows.count())
         counted = per_client.group_by("key").aggregate(
@@ -272,7 +274,7 @@ def _fact_measures(sources: Sources, fact: Fact, members: dict[str, Measure],
                    filters: Filters) -> list[ir.Table]:
     span = Period.model_construct(start=min(p.start for p in periods.values()),
                                   end=max(p.end for p in periods.values()))
-    rows = fact.within(sources, span, filters)
+    rows = fact.within(sources, span, filters, breakdown=breakdown, any_columns=False)
     bounds = _period_bounds(sources, periods, fact.is_date)
     at = rows[fact.at]
     j = rows.join(bounds, (at >= bounds.period_from) & (at < bounds.period_until))

@@ -109,9 +109,9 @@ class ClientsQuery(Strict):
 
 def client_facts(s: Sources, period: Period, filters: Filters) -> ir.Table:
     """One row per client with a revenue order, a created deal or a won deal in the period."""
-    orders = MEASURES["revenue"].fact(s).within(s, period, filters)
-    created = MEASURES["leads"].fact(s).within(s, period, filters)
-    won = MEASURES["won"].fact(s).within(s, period, filters)
+    orders = MEASURES["revenue"].fact(s).within(s, period, filters, any_columns=False)
+    created = MEASURES["leads"].fact(s).within(s, period, filters, any_columns=False)
+    won = MEASURES["won"].fact(s).within(s, period, filters, any_columns=False)
     zero, none = ibis.literal(0, "int64"), ibis.null("int64")
     no_time = ibis.null("timestamp")
     parts = [
@@ -159,7 +159,7 @@ def paying_clients(s: Sources, period: Period, filters: Filters) -> ir.Table:
 
     Only the orders are read: RFM needs no deals, and every paying client has an order.
     """
-    orders = MEASURES["revenue"].fact(s).within(s, period, filters)
+    orders = MEASURES["revenue"].fact(s).within(s, period, filters, any_columns=False)
     return orders.group_by("client_id").aggregate(
         revenue_minor=orders.total_minor.cast("int64").sum(),
         orders=orders.count().cast("int64"),
@@ -285,7 +285,8 @@ def summary_expression(s: Sources, query: ClientsQuery) -> ir.Table:
     rfm = with_segment(with_rfm(s, facts.filter(facts.orders > 0), query.period, SEGMENT_BINS))
     segments = rfm.select(segment_key=rfm.client_id, segment=rfm.segment)
     t = abc.left_join(segments, abc.client_id == segments.segment_key)
-    first = MEASURES["new_buyers"].fact(s).within(s, query.period, query.filters)
+    first = MEASURES["new_buyers"].fact(s).within(s, query.period, query.filters,
+                                                  any_columns=False)
     t = t.mutate(
         is_new=t.client_id.isin(first.client_id), is_paying=t.orders > 0, is_repeat=t.orders >= 2
     )

@@ -186,8 +186,10 @@ def _bucket_of(when: ir.Value, grain: Grain) -> ir.DateValue:
     return when.truncate(_TRUNCATE_UNIT[grain]).cast("date")
 
 
-def _in_window(fact: Fact, sources: Sources, window: Window, filters: Filters) -> ir.Table:
-    rows = fact.within(sources, window.as_period(), filters)
+def _in_window(fact: Fact, sources: Sources, window: Window, filters: Filters,
+               breakdown: Breakdown | None) -> ir.Table:
+    rows = fact.within(sources, window.as_period(), filters, breakdown=breakdown,
+                       any_columns=False)
     if window.gap_start == window.gap_end:
         return rows
     when = _local_when(fact, sources, rows)
@@ -213,7 +215,7 @@ def bucketed(
     """
     fact = measure.fact(sources)
     check_breakdown(measure, fact, breakdown)
-    rows = _in_window(fact, sources, window, filters)
+    rows = _in_window(fact, sources, window, filters, breakdown)
     rows = rows.mutate(
         bucket=_bucket_of(_local_when(fact, sources, rows), grain),
         key=rows[DIM[breakdown]].cast("int64") if breakdown else ibis.null("int64"),
@@ -260,7 +262,7 @@ def measure_union(sources: Sources, query: DynamicsQuery, names: list[str]) -> i
         for name, measure in special.items()
     ]
     for fact, members in plain:
-        rows = _in_window(fact, sources, window, query.filters)
+        rows = _in_window(fact, sources, window, query.filters, query.breakdown)
         rows = rows.mutate(
             bucket=_bucket_of(_local_when(fact, sources, rows), query.grain),
             key=rows[DIM[query.breakdown]].cast("int64") if query.breakdown
