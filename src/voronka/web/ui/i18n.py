@@ -300,6 +300,22 @@ RU: dict[str, str] = {
     "Sales manager": "Менеджер по продажам",
     "Marketer": "Маркетолог",
     "Analyst": "Аналитик",
+    # settings forms
+    "Change the stage": "Изменить этап",
+    "Rename the channel": "Переименовать канал",
+    "Change the campaign": "Изменить кампанию",
+    "Add a channel": "Добавить канал",
+    "Paid channel": "Платный канал",
+    "Add a campaign": "Добавить кампанию",
+    "Code (latin letters, digits, - and _)": "Код (латинские буквы, цифры, - и _)",
+    "Switch the number off": "Отключить номер",
+    "Switch the number on": "Включить номер",
+    "Switch off": "Отключить",
+    "Switch on": "Включить",
+    "Add a number": "Добавить номер",
+    "Change the role": "Изменить роль",
+    "Add a user": "Добавить пользователя",
+    "Password (at least 10 characters)": "Пароль (не короче 10 символов)",
 }
 
 
