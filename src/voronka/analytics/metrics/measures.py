@@ -223,8 +223,12 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
 
 
 def measure_rows(sources: Sources, measures: dict[str, Measure], periods: dict[str, Period],
-                 breakdown: Breakdown | None, filters: Filters) -> ir.Table:
-    """Rows ``(key, value, rows, measure, period)``: each measure in each labelled period.
+                 breakdown: Breakdown | None, filters: Filters,
+                 also: Breakdown | None = None) -> ir.Table:
+    """Rows ``(key, key2, value, rows, measure, period)``: each measure in each period.
+
+    ``key2`` is the value of a second breakdown ``also`` (NULL without one), so that
+    additive measures can be summed up to either breakdown from one pass.
 
     Measures over the same fact are aggregated together, in one pass over the fact rows of
     all the periods (each row joined to the periods it falls in), rather than once per
@@ -232,12 +236,16 @@ def measure_rows(sources: Sources, measures: dict[str, Measure], periods: dict[s
     of their own (``RepeatBuyers``) keep it, one per period.
     """
     plain, special = by_fact(sources, measures, breakdown)
+    if special and also is not None:
+        raise ValueError(f"{', '.join(special)} cannot take a second breakdown")
     parts = [measure.expression(sources, period, breakdown, filters)
-             .select("key", "value", "rows", measure=ibis.literal(name),
-                     period=ibis.literal(label))
+             .select("key", key2=ibis.null("int64"), value=ibis._.value, rows=ibis._.rows,
+                     measure=ibis.literal(name), period=ibis.literal(label))
              for name, measure in special.items() for label, period in periods.items()]
     for fact, members in plain:
-        parts += _fact_measures(sources, fact, members, periods, breakdown, filters)
+        if also is not None:
+            check_breakdown(next(iter(members.values())), fact, also)
+        parts += _fact_measures(sources, fact, members, periods, breakdown, filters, also)
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
@@ -271,25 +279,26 @@ def check_breakdown(measure: Measure, fact: Fact, breakdown: Breakdown | None) -
 
 def _fact_measures(sources: Sources, fact: Fact, members: dict[str, Measure],
                    periods: dict[str, Period], breakdown: Breakdown | None,
-                   filters: Filters) -> list[ir.Table]:
+                   filters: Filters, also: Breakdown | None) -> list[ir.Table]:
     span = Period.model_construct(start=min(p.start for p in periods.values()),
                                   end=max(p.end for p in periods.values()))
-    rows = fact.within(sources, span, filters, breakdown=breakdown, any_columns=False)
+    rows = fact.within(sources, span, filters, breakdown=breakdown or also, any_columns=False)
     bounds = _period_bounds(sources, periods, fact.is_date)
     at = rows[fact.at]
     j = rows.join(bounds, (at >= bounds.period_from) & (at < bounds.period_until))
     key = j[DIM[breakdown]].cast("int64") if breakdown else ibis.null("int64")
+    key2 = j[DIM[also]].cast("int64") if also else ibis.null("int64")
     values = {f"value_{i}": m.aggregate(j).cast("float64") for i, m in enumerate(members.values())}
-    out = j.group_by(period=j.period_label, key=key).aggregate(rows=j.count().cast("int64"),
-                                                               **values)
-    if breakdown is None:  # a period without facts still has its row: 0, or NULL for medians
+    out = j.group_by(period=j.period_label, key=key, key2=key2).aggregate(
+        rows=j.count().cast("int64"), **values)
+    if breakdown is None and also is None:  # a period without facts still has its row
         every = bounds.select(every_label=bounds.period_label)
         out = every.left_join(out, every.every_label == out.period).mutate(
-            period=ibis._.every_label, key=ibis.null("int64"),
+            period=ibis._.every_label, key=ibis.null("int64"), key2=ibis.null("int64"),
             rows=ibis.coalesce(ibis._.rows, 0),
             **{f"value_{i}": ibis.coalesce(ibis._[f"value_{i}"], ibis.literal(m.empty, "float64"))
-               for i, m in enumerate(members.values())})
-    return [out.select(key=out.key, value=out[f"value_{i}"], rows=out.rows,
+               for i, m in enumerate(members.values())})  # 0, or NULL for medians
+    return [out.select(key=out.key, key2=out.key2, value=out[f"value_{i}"], rows=out.rows,
                        measure=ibis.literal(name), period=out.period)
             for i, name in enumerate(members)]
 

@@ -90,12 +90,16 @@ def measure_union(sources: Sources, query: CampaignsQuery) -> ir.Table:
     """Every measure at every level (campaign, channel, total) in one table."""
     filters = query.effective_filters()
     measures = {name: measure(name) for name in (*REGISTRY_MEASURES, *OWN_MEASURES)}
-    parts = [
-        measure_rows(sources, measures, {"current": query.period}, breakdown, filters)
-        .mutate(level=ibis.literal(level))
-        for level, breakdown in _LEVELS.items()
-    ]
-    return ibis.union(*parts)
+    # every measure here is a count or a sum: one pass per (campaign, channel) pair, summed
+    # up to each level (what GROUPING SETS would do, portably)
+    pairs = measure_rows(sources, measures, {"current": query.period}, Breakdown.CAMPAIGN,
+                         filters, also=Breakdown.CHANNEL)
+    levels = {CAMPAIGN: pairs.key, CHANNEL: pairs.key2, TOTAL: ibis.null("int64")}
+    return ibis.union(*[
+        pairs.group_by("measure", key=key).aggregate(
+            value=pairs.value.sum(), rows=pairs.rows.sum()).mutate(level=ibis.literal(level))
+        for level, key in levels.items()
+    ])
 
 
 def _figures(values: dict[str, float | None], days: int) -> dict[str, Any]:
