@@ -8,11 +8,11 @@ from voronka.campaign.models import AdSpend, Campaign, Channel, Touchpoint, Trac
 from voronka.client.models import Client, ClientTag, ConsentRecord, ContactPoint
 from voronka.db.base import Base
 from voronka.deal.models import Deal, DealStageChange
+from voronka.integrations.inbound import InboundEvent
 from voronka.integrations.mail.models import MailCursor
+from voronka.integrations.telephony.models import TelephonyCall, TelephonyExtension
 from voronka.jobs.models import Job
 from voronka.lead.models import FormSubmission, LeadForm
-from voronka.integrations.inbound import InboundEvent
-from voronka.integrations.telephony.models import TelephonyCall, TelephonyExtension
 from voronka.order.models import (
     Order,
     OrderLine,
@@ -24,7 +24,6 @@ from voronka.order.models import (
 from voronka.pipeline.models import Pipeline, Stage
 from voronka.segment.models import Segment, SegmentMember  # noqa: F401
 from voronka.support.models import Feedback, Ticket
-from voronka.transfer.models import ImportRun, SavedMapping
 from voronka.tracking.models import (
     NumberReservation,
     Site,
@@ -33,6 +32,7 @@ from voronka.tracking.models import (
     SiteVisit,
     SiteVisitor,
 )
+from voronka.transfer.models import ImportRun, SavedMapping
 from voronka.user.models import ApiToken, Team, User, UserSession
 from voronka.web.ui.models import SavedView
 from voronka.workspace.models import Workspace
@@ -53,8 +53,8 @@ __all__ = [
     "DealStageChange",
     "InboundEvent",
     "Feedback",
-    "ImportRun",
     "FormSubmission",
+    "ImportRun",
     "Job",
     "LeadForm",
     "MailCursor",
@@ -65,13 +65,13 @@ __all__ = [
     "Pipeline",
     "Product",
     "ProductGroup",
+    "SavedMapping",
     "SavedView",
     "Site",
     "SiteGoal",
     "SitePageView",
     "SiteVisit",
     "SiteVisitor",
-    "SavedMapping",
     "Stage",
     "StockLevel",
     "Team",

@@ -4,13 +4,14 @@ One module per model defines its command on ``app`` (from ``voronka.cli.analyze.
 is imported below. The contract (options, JSON keys) is documented in docs/analyst-mode.md.
 """
 
-from voronka.cli.analyze.base import app
-
 # Each model's command module registers itself on ``app`` when imported (one line each).
-from voronka.cli.analyze import abtest  # noqa: F401, E402
-from voronka.cli.analyze import attribution  # noqa: F401, E402
-from voronka.cli.analyze import basket  # noqa: F401, E402
-from voronka.cli.analyze import forecast  # noqa: F401, E402
-from voronka.cli.analyze import ltv  # noqa: F401, E402
+from voronka.cli.analyze import (
+    abtest,  # noqa: F401
+    attribution,  # noqa: F401
+    basket,  # noqa: F401
+    forecast,  # noqa: F401
+    ltv,  # noqa: F401
+)
+from voronka.cli.analyze.base import app
 
 __all__ = ["app"]
