@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import glob
 import json
+import multiprocessing
 import shutil
 import sysconfig
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,7 +116,28 @@ def _copy(con: duckdb.DuckDBPyConnection, name: str, target: Path, postgres: boo
 
 
 def refresh(database_url: str, directory: Path) -> dict[str, str]:
-    """Bring the snapshot in ``directory`` up to date; return what was done per table."""
+    """Bring the snapshot in ``directory`` up to date; return what was done per table.
+
+    A SQLite store is read in a child process. DuckDB's scanner carries its own copy of the
+    SQLite library, and two copies in one process do not see each other's POSIX locks: the
+    scanner would take itself for the file's only user and reset the WAL index that this
+    process's own connections have mapped (a bus error, or worse). In a child process the
+    locks work as SQLite expects.
+    """
+    if make_url(database_url).get_backend_name() == "sqlite":
+        return _in_child_process(database_url, directory)
+    return _refresh(database_url, directory)
+
+
+def _in_child_process(database_url: str, directory: Path) -> dict[str, str]:
+    # fork: the child starts at once with everything imported (forkserver and spawn would
+    # import the program's __main__ again); it only uses DuckDB connections of its own
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_refresh, database_url, directory).result()
+
+
+def _refresh(database_url: str, directory: Path) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     manifest_path = directory / MANIFEST
     manifest: dict[str, Any] = (
