@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -274,3 +275,10 @@ def unlinked_call_visitors(
         .limit(limit)
     ).all()
     return [(visitor, client_id, at) for visitor, client_id, at in rows if client_id is not None]
+
+
+def lock_unless_busy(session: Session, model: Any, row_id: int) -> Any:
+    """The row, locked for this transaction, or None when another transaction holds it."""
+    return session.scalar(select(model).where(model.id == row_id)
+                          .with_for_update(skip_locked=True)
+                          .execution_options(populate_existing=True))

@@ -288,17 +288,27 @@ def record_hit(
 def close_idle_visits(
     session: Session, *, now: datetime, limit: int = 500, workspace_id: int | None = None
 ) -> int:
-    """Close up to ``limit`` visits idle for the configured minutes; returns how many."""
+    """Close up to ``limit`` visits idle for the configured minutes; returns how many.
+
+    The visitor and the visit are locked without waiting (visitor first): a row locked by a
+    hit being recorded right now belongs to a visit that is not idle after all, and waiting
+    for it could deadlock with that hit.
+    """
     ids = repository.idle_visit_ids(session, now - _idle_limit(), limit, workspace_id)
+    closed = 0
     for visit_id in ids:
         visit = session.get(SiteVisit, visit_id)
         if visit is None or visit.ended_at is not None:
             continue
-        visitor = session.get(SiteVisitor, visit.visitor_id)
-        assert visitor is not None  # FK
+        visitor = repository.lock_unless_busy(session, SiteVisitor, visit.visitor_id)
+        visit = repository.lock_unless_busy(session, SiteVisit, visit_id) if visitor else None
+        if visitor is None or visit is None or visit.ended_at is not None:
+            continue
         close_visit(session, visit, visitor)
+        closed += 1
     session.flush()
-    return len(ids)
+    return closed
+
 
 
 def link_visitor(
