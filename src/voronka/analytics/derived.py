@@ -2,9 +2,9 @@
 
 Some questions need all of a client's history however short the period asked about: which
 order was the client's first ever, when a deal first entered each stage, which client stands
-behind a tracker visitor id, whether a visitor ever belonged to a paying client. Recomputing them in every report means a rescan of
-every order or touchpoint per report. Each is declared here once, as an ibis expression over
-the sources, and:
+behind a tracker visitor id, which touches came before a first purchase, which visitors never
+belonged to a paying client. Recomputing them in every report means a rescan of every order or
+touchpoint per report. Each is declared here once, as an ibis expression over the sources, and:
 
 * on the snapshot engines (DuckDB, Spark) it is **materialised** into the snapshot when the
   tables it reads change (:func:`materialise`, called by ``snapshot.refresh``), so reports
