@@ -277,8 +277,7 @@ def unlinked_call_visitors(
     return [(visitor, client_id, at) for visitor, client_id, at in rows if client_id is not None]
 
 
-def lock_unless_busy(session: Session, model: Any, row_id: int) -> Any:
-    """The row, locked for this transaction, or None when another transaction holds it."""
-    return session.scalar(select(model).where(model.id == row_id)
-                          .with_for_update(skip_locked=True)
+def lock_row(session: Session, model: Any, row_id: int) -> Any:
+    """The row, re-read and locked for this transaction (None when it is gone)."""
+    return session.scalar(select(model).where(model.id == row_id).with_for_update()
                           .execution_options(populate_existing=True))

@@ -290,19 +290,21 @@ def close_idle_visits(
 ) -> int:
     """Close up to ``limit`` visits idle for the configured minutes; returns how many.
 
-    The visitor and the visit are locked without waiting (visitor first): a row locked by a
-    hit being recorded right now belongs to a visit that is not idle after all, and waiting
-    for it could deadlock with that hit.
+    The visitor is locked before the visit, the order in which a hit locks them, so that
+    closing waits for a hit in flight instead of deadlocking with it; the visit is checked
+    again afterwards (the hit may have made it active).
     """
-    ids = repository.idle_visit_ids(session, now - _idle_limit(), limit, workspace_id)
+    idle_since = now - _idle_limit()
+    ids = repository.idle_visit_ids(session, idle_since, limit, workspace_id)
     closed = 0
     for visit_id in ids:
         visit = session.get(SiteVisit, visit_id)
         if visit is None or visit.ended_at is not None:
             continue
-        visitor = repository.lock_unless_busy(session, SiteVisitor, visit.visitor_id)
-        visit = repository.lock_unless_busy(session, SiteVisit, visit_id) if visitor else None
-        if visitor is None or visit is None or visit.ended_at is not None:
+        visitor = repository.lock_row(session, SiteVisitor, visit.visitor_id)
+        visit = repository.lock_row(session, SiteVisit, visit_id)
+        if visitor is None or visit is None or visit.ended_at is not None \
+                or visit.last_activity_at > idle_since:
             continue
         close_visit(session, visit, visitor)
         closed += 1
