@@ -1,23 +1,33 @@
 """Webhook ingestion: sustained rate and latency of signed call events, SQLite vs PostgreSQL.
 
-    python benchmarks/bench_hooks.py [--events 5000] [--concurrency 32] [--workers 1]
-                                     [--process 2000] [--postgres-url URL]
+    python benchmarks/bench_hooks.py [--events 5000] [--concurrency 32] [--workers 2]
+                                     [--process 600] [--stores sqlite,postgresql]
+                                     [--baseline-src DIR] [--postgres-url URL]
 
 For each store it migrates an empty database, seeds a pipeline and a tracking number, starts
-uvicorn (``voronka.web.asgi:app``) on a loopback port in its own process and posts signed
+uvicorn (``voronka.web.asgi:app``) on a loopback port in its own processes and posts signed
 ``call.started`` events of the generic format (5 % of them delivered twice, as providers
-retry) from keep-alive connections, twice: with one transaction per event
+retry) from keep-alive connections: with one transaction per event
 (``VORONKA_HOOKS_GROUP_COMMIT=false``) and with group commit (the default). Each accepted event
 is verified, stored raw and has its processing job queued before its answer; the benchmark
-checks that exactly the unique events are stored. Printed side by side, measured in the same
-run:
+checks that exactly the unique events are stored.
+
+The load generator runs in a process of its own (the server's workers and it share the
+cores): requests are built and signed beforehand, each connection writes one and reads the
+answer's head and body as bytes, with uvloop when installed.
+
+Printed side by side, measured in the same run:
 
 * ``GET /api/v1/health`` through the same server (the framework floor: no signature, no
   store);
+* with ``--baseline-src DIR`` (a copy of an older ``src/``, e.g. ``git archive <commit> src``):
+  the same ingestion and job processing by that code, on the server stack of its day (h11,
+  asyncio loop) — the "before" column of the same minutes;
 * a bare insert of the same rows (``inbound_event`` + ``job``, one transaction per event, on
   one connection from this process: the store floor);
-* job processing: ``run_pending`` over ``--process`` queued events (each makes a client, a
-  lead deal, a call activity, a touchpoint and the call row), one worker.
+* job processing: ``--process`` queued new-caller events (each makes a client, a lead deal, a
+  call activity, a touchpoint and the call row), one worker process, with the statements it
+  sent per event.
 """
 
 from __future__ import annotations
@@ -32,7 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,36 +102,37 @@ def signed_requests(bodies: list[bytes], port: int) -> list[bytes]:
     return requests
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    status_line = await reader.readline()
-    status = int(status_line.split()[1])
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.decode().partition(":")
-        if name.lower() == "content-length":
-            length = int(value)
+def _classify(status: int, body: bytes) -> str:
+    if status != 200:
+        return f"HTTP {status}"
+    for word in ("received", "duplicate", "ignored"):
+        if f'"{word}"'.encode() in body:
+            return word
+    return "ok"
+
+
+async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    at = head.lower().find(b"content-length:")
+    length = int(head[at + 15: head.index(b"\r\n", at)]) if at >= 0 else 0
     return status, await reader.readexactly(length)
 
 
-async def fire(port: int, requests: list[bytes], concurrency: int) -> Load:
+async def _fire(port: int, requests: list[bytes], concurrency: int) -> Load:
     """Send ``requests`` over ``concurrency`` keep-alive connections; time each one."""
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for request in requests:
-        queue.put_nowait(request)
+    pending = iter(requests)
     latencies: list[float] = []
     statuses: dict[str, int] = {}
+    clock = time.perf_counter
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while not queue.empty():
-            request = queue.get_nowait()
-            started = time.perf_counter()
+        for request in pending:
+            started = clock()
             try:
                 writer.write(request)
-                status, body = await _read_response(reader)
+                status, body = await _answer(reader)
             except (ConnectionError, asyncio.IncompleteReadError):
                 # the server dropped the connection: send again, as a provider would (the
                 # redelivery is answered from the log), on a new connection
@@ -127,15 +140,29 @@ async def fire(port: int, requests: list[bytes], concurrency: int) -> Load:
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.write(request)
-                status, body = await _read_response(reader)
-            latencies.append((time.perf_counter() - started) * 1000)
-            key = json.loads(body).get("status", "ok") if status == 200 else f"HTTP {status}"
+                status, body = await _answer(reader)
+            latencies.append((clock() - started) * 1000)
+            key = _classify(status, body)
             statuses[key] = statuses.get(key, 0) + 1
         writer.close()
 
-    started = time.perf_counter()
+    started = clock()
     await asyncio.gather(*(connection() for _ in range(concurrency)))
-    return Load(time.perf_counter() - started, latencies, statuses)
+    return Load(clock() - started, latencies, statuses)
+
+
+def fire_in_process(port: int, requests: list[bytes], concurrency: int) -> Load:
+    """The load generator's process: uvloop when installed, else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_fire(port, requests, concurrency))
+    return uvloop.run(_fire(port, requests, concurrency))
+
+
+def fire(port: int, requests: list[bytes], concurrency: int) -> Load:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(fire_in_process, port, requests, concurrency).result()
 
 
 def prepare_store(url: str) -> None:
@@ -173,23 +200,40 @@ def prepare_store(url: str) -> None:
     engine.dispose()
 
 
-def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
+def code_env(url: str, src: str | None, *, group_commit: bool = True) -> dict[str, str]:
+    """The environment of a server or worker running the current code, or ``src``'s."""
+    env = {**os.environ, "VORONKA_DATABASE_URL": url, "VORONKA_HOOKS_GENERIC_SECRET": SECRET,
+           "VORONKA_EMBEDDED_WORKER": "false",
+           "VORONKA_HOOKS_GROUP_COMMIT": "true" if group_commit else "false"}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(src).resolve()),
+                                             env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def start_server(env: dict[str, str], port: int, workers: int, log: Path, *,
+                 legacy_stack: bool) -> subprocess.Popen:
+    stack = ["--http", "h11", "--loop", "asyncio"] if legacy_stack else []
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "voronka.web.asgi:app", "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(workers), "--no-access-log",
-             "--timeout-keep-alive", "60",
-             "--log-level", "warning"],
+             "--timeout-keep-alive", "60", "--log-level", "warning", *stack],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         )
     for _ in range(3000):  # importing the app takes long on a loaded machine
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
+                break
         except OSError:
             time.sleep(0.1)
-    server.kill()
-    raise SystemExit(f"server did not start; see {log}")
+    else:
+        server.kill()
+        raise SystemExit(f"server did not start; see {log}")
+    # every worker builds its routes on its first requests: pay that before timing
+    warm = [f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()] * 200
+    fire_in_process(port, warm, 8)
+    return server
 
 
 def bare_insert(url: str, count: int) -> float:
@@ -210,11 +254,11 @@ def bare_insert(url: str, count: int) -> float:
                 event_id = conn.execute(insert(InboundEvent).values(
                     workspace_id=1, provider="floor", kind="call.started",
                     external_id=f"floor-{i}", received_at=clock.now(), headers={},
-                    body=body.decode(), status="received", attempts=0,
-                    handler="telephony.process_event").returning(InboundEvent.id)).scalar_one()
+                    body=body.decode(), status="processed", attempts=0,
+                    handler=None).returning(InboundEvent.id)).scalar_one()
                 conn.execute(insert(Job).values(
                     kind="telephony.process_event", key=f"floor:{event_id}",
-                    payload={"event_id": event_id}, status="queued", attempts=0,
+                    payload={"event_id": event_id}, status="done", attempts=0,
                     max_attempts=3, created_at=clock.now(), run_after=clock.now(),
                     progress_done=0))
     seconds = time.perf_counter() - started
@@ -222,16 +266,48 @@ def bare_insert(url: str, count: int) -> float:
     return count / seconds
 
 
-def process(url: str, limit: int) -> tuple[int, float]:
-    from voronka.db.session import make_engine
-    from voronka.jobs import run_pending
+#: Run in a fresh worker process (current code or ``--baseline-src``): process at least
+#: ``target`` queued events, job by job, counting events done and statements sent.
+PROCESS_SCRIPT = """
+import json, sys, time
+from sqlalchemy import event, func, select
+import voronka.db.models  # every table, as in a worker
+from voronka.db.session import make_engine
+from voronka.integrations.inbound import InboundEvent
+from voronka.jobs import run_one
+url, target = sys.argv[1], int(sys.argv[2])
+engine = make_engine(url)
+def done():
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(InboundEvent).where(
+            InboundEvent.provider == "generic", InboundEvent.status != "received")).scalar_one()
+statements = [0]
+def count(*args):
+    statements[0] += 1
+before = done()
+event.listen(engine, "before_cursor_execute", count)
+started = time.perf_counter()
+jobs = 0
+while done() - before < target and run_one(engine):
+    jobs += 1
+seconds = time.perf_counter() - started
+event.remove(engine, "before_cursor_execute", count)
+events = done() - before
+print(json.dumps({"events": events, "jobs": jobs, "seconds": seconds,
+                  "statements": statements[0] - jobs - 1}))
+"""
 
-    engine = make_engine(url)
-    started = time.perf_counter()
-    done = run_pending(engine, limit=limit)
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    return done, done / seconds if seconds else 0.0
+
+def process(url: str, target: int, src: str | None) -> dict[str, float]:
+    """Events/s and statements per event of job processing in a worker process."""
+    out = subprocess.run([sys.executable, "-c", PROCESS_SCRIPT, url, str(target)],
+                         env=code_env(url, src), capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"processing failed:\n{out.stderr[-3000:]}")
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    events = figures["events"] or 1
+    return {"rate": figures["events"] / figures["seconds"],
+            "statements": figures["statements"] / events, "events": figures["events"]}
 
 
 def stored_events(url: str) -> int:
@@ -248,43 +324,50 @@ def stored_events(url: str) -> int:
     return int(total)
 
 
-def ingest(name: str, url: str, args: argparse.Namespace, *, group_commit: bool,
-           offset: int) -> tuple[Load, Load]:
+def ingest(label: str, url: str, args: argparse.Namespace, *, offset: int,
+           group_commit: bool = True, src: str | None = None) -> tuple[Load, Load]:
     """(health floor, ingest) through a fresh server; events numbered from ``offset``."""
-    env = {**os.environ, "VORONKA_DATABASE_URL": url, "VORONKA_HOOKS_GENERIC_SECRET": SECRET,
-           "VORONKA_EMBEDDED_WORKER": "false",
-           "VORONKA_HOOKS_GROUP_COMMIT": "true" if group_commit else "false"}
     port = free_port()
-    log = Path(tempfile.mkdtemp()) / f"server-{name}.log"
-    server = start_server(env, port, args.workers, log)
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    server = start_server(code_env(url, src, group_commit=group_commit), port, args.workers,
+                          log, legacy_stack=src is not None)
     unique = event_bodies(args.events, offset=offset)
     duplicates = unique[:: int(1 / DUPLICATE_SHARE)]
     requests = signed_requests(unique + duplicates, port)
     before = stored_events(url)
     try:
         health = [f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()]
-        floor = asyncio.run(fire(port, health * len(requests), args.concurrency))
-        load = asyncio.run(fire(port, requests, args.concurrency))
+        floor = fire(port, health * len(requests), args.concurrency)
+        load = fire(port, requests, args.concurrency)
     finally:
         server.terminate()
         server.wait(timeout=30)
     stored = stored_events(url) - before
-    if stored != len(unique):
-        raise SystemExit(f"[{name}] stored {stored} of {len(unique)} unique events; "
+    if stored != len(unique) or load.statuses.get("duplicate") != len(duplicates):
+        raise SystemExit(f"[{label}] stored {stored} of {len(unique)} unique events; "
                          f"answers {load.statuses}; server log {log}")
-    print(f"[{name}, group commit {'on' if group_commit else 'off'}] answers {load.statuses}",
-          flush=True)
+    print(f"[{label}] {load.rate:.0f} events/s, answers {load.statuses}; "
+          f"health {floor.rate:.0f}/s", flush=True)
     return floor, load
 
 
 def bench_store(name: str, url: str, args: argparse.Namespace) -> dict[str, object]:
     prepare_store(url)
-    floor, single = ingest(name, url, args, group_commit=False, offset=0)
-    _, grouped = ingest(name, url, args, group_commit=True, offset=args.events)
-    insert_rate = bare_insert(url, min(args.events, 3000))
-    processed, process_rate = process(url, args.process)
-    return {"health": floor, "ingest": single, "grouped": grouped, "insert_rate": insert_rate,
-            "processed": processed, "process_rate": process_rate}
+    out: dict[str, object] = {}
+    offset = 0
+    if args.baseline_src:
+        out["health_before"], out["before"] = ingest(f"{name}, before", url, args,
+                                                     offset=offset, src=args.baseline_src)
+        offset += args.events
+    out["health"], out["single"] = ingest(f"{name}, one transaction each", url, args,
+                                          offset=offset, group_commit=False)
+    offset += args.events
+    _, out["grouped"] = ingest(f"{name}, group commit", url, args, offset=offset)
+    out["insert_rate"] = bare_insert(url, min(args.events, 3000))
+    if args.baseline_src:
+        out["process_before"] = process(url, args.process, args.baseline_src)
+    out["process"] = process(url, args.process, None)
+    return out
 
 
 def pg_database(base_url: str) -> str:
@@ -298,41 +381,65 @@ def pg_database(base_url: str) -> str:
     return base_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+def _ms(load_of: str, q: int):  # type: ignore[no-untyped-def]
+    return lambda r: f"{percentile(r[load_of].latencies_ms, q):.1f}" if load_of in r else "–"
+
+
+def _rate(load_of: str):  # type: ignore[no-untyped-def]
+    return lambda r: f"{r[load_of].rate:.0f}" if load_of in r else "–"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--process", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--process", type=int, default=600,
+                        help="queued events to process per code version")
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--baseline-src", default=None,
+                        help="an older src/ directory to measure side by side")
     parser.add_argument("--postgres-url",
                         default="postgresql+psycopg://postgres@127.0.0.1:5432/voronka_bench_hooks")
     args = parser.parse_args()
     print(f"before: {uptime()}", flush=True)
-    stores = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"}
-    if args.postgres_url:
+    stores = {}
+    if "sqlite" in args.stores:
+        stores["sqlite"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    if "postgresql" in args.stores:
         stores["postgresql"] = pg_database(args.postgres_url)
     results = {name: bench_store(name, url, args) for name, url in stores.items()}
     print(f"after: {uptime()}")
     total = args.events + len(range(0, args.events, int(1 / DUPLICATE_SHARE)))
-    print(f"\n{args.events} unique call events + {total - args.events} redeliveries, "
+    print(f"\n{args.events} unique call events + {total - args.events} redeliveries per run, "
           f"{args.concurrency} connections, {args.workers} server worker(s)")
-    print(f"{'':<42}" + "".join(f"{name:>14}" for name in results))
+    print(f"{'':<46}" + "".join(f"{name:>14}" for name in results))
     rows = [
-        ("health floor: requests/s", lambda r: f"{r['health'].rate:.0f}"),
-        ("health floor: p95 ms", lambda r: f"{percentile(r['health'].latencies_ms, 95):.1f}"),
-        ("ingest, one transaction each: events/s", lambda r: f"{r['ingest'].rate:.0f}"),
-        ("  p50 ms", lambda r: f"{percentile(r['ingest'].latencies_ms, 50):.1f}"),
-        ("  p95 ms", lambda r: f"{percentile(r['ingest'].latencies_ms, 95):.1f}"),
-        ("  p99 ms", lambda r: f"{percentile(r['ingest'].latencies_ms, 99):.1f}"),
-        ("ingest, group commit: events/s", lambda r: f"{r['grouped'].rate:.0f}"),
-        ("  p50 ms", lambda r: f"{percentile(r['grouped'].latencies_ms, 50):.1f}"),
-        ("  p95 ms", lambda r: f"{percentile(r['grouped'].latencies_ms, 95):.1f}"),
-        ("  p99 ms", lambda r: f"{percentile(r['grouped'].latencies_ms, 99):.1f}"),
+        ("health floor: requests/s", _rate("health")),
+        ("health floor: p95 ms", _ms("health", 95)),
+        ("before (baseline src, h11): health req/s", _rate("health_before")),
+        ("before: ingest, group commit: events/s", _rate("before")),
+        ("  p50 ms", _ms("before", 50)),
+        ("  p95 ms", _ms("before", 95)),
+        ("  p99 ms", _ms("before", 99)),
+        ("ingest, one transaction each: events/s", _rate("single")),
+        ("  p50 ms", _ms("single", 50)),
+        ("  p95 ms", _ms("single", 95)),
+        ("  p99 ms", _ms("single", 99)),
+        ("ingest, group commit: events/s", _rate("grouped")),
+        ("  p50 ms", _ms("grouped", 50)),
+        ("  p95 ms", _ms("grouped", 95)),
+        ("  p99 ms", _ms("grouped", 99)),
         ("bare insert floor: events/s", lambda r: f"{r['insert_rate']:.0f}"),
-        ("job processing: events/s", lambda r: f"{r['process_rate']:.1f}"),
+        ("before: job processing: events/s",
+         lambda r: f"{r['process_before']['rate']:.1f}" if "process_before" in r else "–"),
+        ("  statements per event",
+         lambda r: f"{r['process_before']['statements']:.1f}" if "process_before" in r else "–"),
+        ("job processing: events/s", lambda r: f"{r['process']['rate']:.1f}"),
+        ("  statements per event", lambda r: f"{r['process']['statements']:.1f}"),
     ]
     for label, cell in rows:
-        print(f"{label:<42}" + "".join(f"{cell(r):>14}" for r in results.values()))
+        print(f"{label:<46}" + "".join(f"{cell(r):>14}" for r in results.values()))
 
 
 if __name__ == "__main__":

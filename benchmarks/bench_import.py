@@ -1,16 +1,19 @@
-"""Bulk import rate (rows/s) of clients and touchpoints, SQLite and PostgreSQL, beside a floor.
+"""Bulk import rate (rows/s) of every bulk entity, SQLite and PostgreSQL, beside a floor.
 
-    python benchmarks/bench_import.py [--rows 200000] [--service-rows 2000] [--backends sqlite,postgresql]
+    python benchmarks/bench_import.py [--rows 200000] [--service-rows 2000]
+        [--backends sqlite,postgresql] [--entities clients,touchpoints,products,activities,orders,deals]
 
 For each store and entity it times, on a fresh database with the schema built by the
-migrations:
+migrations (orders and deals: with their clients, products and pipeline stored first,
+untimed):
 
 * **voronka bulk** — ``voronka import … --bulk``'s engine (``transfer.bulk.runner``) on a
   CSV file: reading, column-wise validation, contact normalisation, staging, deduplication
   and matching in SQL, inserts, per-row mode with a checkpoint per batch;
-* **floor** — the same rows already in their stored form, written straight into the same
-  tables by ``COPY`` (PostgreSQL) or one ``executemany`` per table (SQLite) on another fresh
-  database: no file, no validation, no deduplication — what the database alone costs;
+* **floor** (clients, touchpoints, products, activities) — the same rows already in their
+  stored form, written straight into the same tables by ``COPY`` (PostgreSQL) or one
+  ``executemany`` per table (SQLite) on another fresh database: no file, no validation, no
+  deduplication — what the database alone costs;
 * **row by row** (clients only, on ``--service-rows``) — the domain-service importer
   (``voronka import clients`` without ``--bulk``), the path bulk import replaces.
 
@@ -37,6 +40,9 @@ from voronka.access.actor import Actor
 from voronka.access.policy import Scope
 from voronka.db import migrate
 from voronka.db.session import make_engine, unit_of_work
+from voronka.pipeline import service as pipelines
+from voronka.pipeline.models import StageKind
+from voronka.pipeline.schemas import PipelineCreate, StageIn
 from voronka.transfer import importer, runs
 from voronka.transfer.bulk import runner
 from voronka.transfer.mapping import Entity
@@ -48,20 +54,45 @@ PG_ADMIN = os.environ.get("VORONKA_BENCH_PG", "postgresql://postgres@127.0.0.1:5
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def write_files(folder: Path, rows: int) -> tuple[Path, Path]:
-    clients, touchpoints = folder / "clients.csv", folder / "touchpoints.csv"
-    with clients.open("w", encoding="utf-8") as out:
-        out.write("name,phone,email,tags\n")
+def write_file(folder: Path, entity: Entity, rows: int) -> Path:
+    """A CSV file of ``rows`` rows of ``entity``, as an export from another system might be."""
+    path = folder / f"{entity.value}.csv"
+    header, line = FILES[entity]
+    with path.open("w", encoding="utf-8") as out:
+        out.write(header + "\n")
         for i in range(rows):
-            out.write(f"Клиент {i},8 (9{i % 100:02d}) {i // 100 % 1000:03d}-{i % 97:02d}-"
-                      f"{i % 89:02d},client{i}@example.ru,опт;vip\n")
-    with touchpoints.open("w", encoding="utf-8") as out:
-        out.write("occurred_at,kind,visitor_id,utm_source,utm_campaign,pages,seconds_on_site\n")
-        for i in range(rows):
-            at = START + timedelta(seconds=37 * i)
-            out.write(f"{at:%Y-%m-%d %H:%M:%S},visit,v{i},yandex,brand_{i % 20},{i % 9},"
-                      f"{i % 600}\n")
-    return clients, touchpoints
+            out.write(line(i) + "\n")
+    return path
+
+
+def _phone(i: int) -> str:
+    return f"8 (9{i % 100:02d}) {i // 100 % 1000:03d}-{i % 97:02d}-{i % 89:02d}"
+
+
+def _at(i: int) -> str:
+    return f"{START + timedelta(seconds=37 * i):%Y-%m-%d %H:%M:%S}"
+
+
+FILES: dict[Entity, tuple[str, Callable[[int], str]]] = {
+    Entity.CLIENTS: ("name,phone,email,tags",
+                     lambda i: f"Клиент {i},{_phone(i)},client{i}@example.ru,опт;vip"),
+    Entity.TOUCHPOINTS: (
+        "occurred_at,kind,visitor_id,utm_source,utm_campaign,pages,seconds_on_site",
+        lambda i: f"{_at(i)},visit,v{i},yandex,brand_{i % 20},{i % 9},{i % 600}"),
+    Entity.PRODUCTS: ("sku,name,group,price,cost_price,currency,unit",
+                      lambda i: f"SKU-{i:07d},Товар {i},Группа {i % 50},"
+                                f"\"{i % 9000 + 100},{i % 100:02d}\",{i % 5000 + 50}.00,RUB,шт"),
+    Entity.ACTIVITIES: (
+        "kind,occurred_at,subject,direction,call_status,talk_seconds,external_id",
+        lambda i: f"call,{_at(i)},Звонок {i},inbound,answered,{i % 900},call-{i}"),
+    # two lines per order, of clients and products stored first (``seed``)
+    Entity.ORDERS: ("number,phone,sku,quantity,unit_price,status,ordered_at",
+                    lambda i: f"A-{i // 2},+79{i // 2 % 1000:09d},SKU-{i % 1000:07d},"
+                              f"{i % 5 + 1},{i % 900 + 100}.00,paid,{_at(i // 2)}"),
+    Entity.DEALS: ("external_id,title,phone,amount,stage,created_at,stage_history",
+                   lambda i: f"D-{i},Сделка {i},+79{i % 1000:09d},{i % 9000 + 1000},Won,"
+                             f"{_at(i)},New {_at(i)}; Won {_at(i + 1)}"),
+}
 
 
 def fresh(backend: str, folder: Path) -> Engine:
@@ -101,9 +132,29 @@ def bulk(engine: Engine, path: Path, entity: Entity, batch: int) -> float:
 
     def work() -> None:
         run = runner.execute(engine, run_id, actor=actor)
-        assert run.failed == 0 and run.created == run.total, (run.failed, run.created)
+        assert run.failed == 0 and run.created == run.total, (run.created, run.errors[:3])
 
     return timed(work)
+
+
+def seed(engine: Engine, entity: Entity, folder: Path) -> None:
+    """What the orders and deals files name: 1,000 clients (phones +79000000000…) and 1,000
+    products (SKU-0000000…), and a default pipeline New → Won | Lost."""
+    if entity not in (Entity.ORDERS, Entity.DEALS):
+        return
+    clients = folder / "seed-clients.csv"
+    clients.write_text("name,phone\n" + "".join(f"Клиент {i},+79{i:09d}\n" for i in range(1000)),
+                       encoding="utf-8")
+    bulk(engine, clients, Entity.CLIENTS, 1000)
+    products = folder / "seed-products.csv"
+    products.write_text("sku,name,price\n" + "".join(
+        f"SKU-{i:07d},Товар {i},{i % 900 + 100}.00\n" for i in range(1000)), encoding="utf-8")
+    bulk(engine, products, Entity.PRODUCTS, 1000)
+    with unit_of_work(engine) as session:
+        pipelines.create(session, actor=Actor.system(), data=PipelineCreate(
+            name="Sales", is_default=True,
+            stages=[StageIn(name="New"), StageIn(name="Won", kind=StageKind.WON),
+                    StageIn(name="Lost", kind=StageKind.LOST)]))
 
 
 def floor_rows(entity: Entity, rows: int, sqlite: bool) -> dict[str, list[tuple[Any, ...]]]:
@@ -127,11 +178,28 @@ def floor_rows(entity: Entity, rows: int, sqlite: bool) -> dict[str, list[tuple[
             "contact_point (workspace_id, client_id, kind, value, is_primary)": contacts,
             "client_tag (workspace_id, client_id, tag)": tags,
         }
-    points = []
-    for i in range(rows):
-        at = START + timedelta(seconds=37 * i) - timedelta(hours=3)
-        points.append((1, f"v{i}", "visit", at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite
-                       else at, "yandex", f"brand_{i % 20}", i % 9, i % 600))
+    def at(i: int) -> Any:
+        moment = START + timedelta(seconds=37 * i) - timedelta(hours=3)
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else moment
+
+    if entity is Entity.PRODUCTS:
+        groups = [(1, f"Группа {g}", stamp, stamp, 1) for g in range(50)]
+        products = [(1, f"SKU-{i:07d}", f"Товар {i}", i % 50 + 1, (i % 9000 + 100) * 100
+                     + i % 100, (i % 5000 + 50) * 100, "RUB", "шт", not false, stamp, stamp, 1)
+                    for i in range(rows)]
+        return {
+            "product_group (workspace_id, name, created_at, updated_at, version)": groups,
+            "product (workspace_id, sku, name, group_id, price_minor, cost_price_minor, "
+            "currency, unit, is_active, created_at, updated_at, version)": products,
+        }
+    if entity is Entity.ACTIVITIES:
+        activities = [(1, "call", None, f"Звонок {i}", at(i), f"call-{i}", "inbound",
+                       "answered", i % 900, false, stamp, stamp, 1) for i in range(rows)]
+        return {"activity (workspace_id, kind, owner_id, subject, occurred_at, external_id, "
+                "direction, call_status, talk_seconds, is_deleted, created_at, updated_at, "
+                "version)": activities}
+    points = [(1, f"v{i}", "visit", at(i), "yandex", f"brand_{i % 20}", i % 9, i % 600)
+              for i in range(rows)]
     return {"touchpoint (workspace_id, visitor_id, kind, occurred_at, utm_source, utm_campaign, "
             "pages, seconds_on_site)": points}
 
@@ -182,42 +250,52 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
+FLOORED = (Entity.CLIENTS, Entity.TOUCHPOINTS, Entity.PRODUCTS, Entity.ACTIVITIES)
+ENTITIES = "clients,touchpoints,products,activities,orders,deals"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--service-rows", type=int, default=2_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--entities", default=ENTITIES)
     args = parser.parse_args()
+    entities = [Entity(name) for name in args.entities.split(",")]
     print(f"load before: {uptime()}")
     results = []
     with tempfile.TemporaryDirectory(prefix="voronka-bench-import-") as folder_name:
         folder = Path(folder_name)
-        files = dict(zip((Entity.CLIENTS, Entity.TOUCHPOINTS),
-                         write_files(folder, args.rows), strict=True))
+        files = {entity: write_file(folder, entity, args.rows) for entity in entities}
         for backend in args.backends.split(","):
             for entity, path in files.items():
                 engine = fresh(backend, folder)
+                seed(engine, entity, folder)
                 batch = 20_000 if backend == "postgresql" else 10_000
                 seconds = bulk(engine, path, entity, batch)
                 drop(engine)
-                engine = fresh(backend, folder)
-                floor_seconds = floor(engine, floor_rows(entity, args.rows,
-                                                         backend == "sqlite"))
-                drop(engine)
-                line = [backend, entity.value, args.rows / seconds, args.rows / floor_seconds]
+                line: list[Any] = [backend, entity.value, args.rows / seconds, None, None]
+                if entity in FLOORED:
+                    engine = fresh(backend, folder)
+                    tables = floor_rows(entity, args.rows, backend == "sqlite")
+                    line[3] = args.rows / floor(engine, tables)
+                    drop(engine)
                 if entity is Entity.CLIENTS and args.service_rows:
                     engine = fresh(backend, folder)
-                    line.append(args.service_rows / service(engine, path, args.service_rows))
+                    line[4] = args.service_rows / service(engine, path, args.service_rows)
                     drop(engine)
+                print(f"  {backend} {entity.value}: {line[2]:,.0f} rows/s", flush=True)
                 results.append(line)
     print(f"load after:  {uptime()}")
     print(f"\n{args.rows} rows per import\n")
     print("| store | entity | voronka bulk, rows/s | floor (COPY / executemany), rows/s | "
-          "row by row (services), rows/s |")
-    print("|---|---|---:|---:|---:|")
-    for backend, entity, rate, floor_rate, *service_rate in results:
-        shown = f"{service_rate[0]:,.0f}" if service_rate else "—"
-        print(f"| {backend} | {entity} | {rate:,.0f} | {floor_rate:,.0f} | {shown} |")
+          "bulk ÷ floor | row by row (services), rows/s |")
+    print("|---|---|---:|---:|---:|---:|")
+    for backend, entity, rate, floor_rate, service_rate in results:
+        shown_floor = f"{floor_rate:,.0f}" if floor_rate else "—"
+        ratio = f"{rate / floor_rate:.2f}" if floor_rate else "—"
+        shown = f"{service_rate:,.0f}" if service_rate else "—"
+        print(f"| {backend} | {entity} | {rate:,.0f} | {shown_floor} | {ratio} | {shown} |")
 
 
 if __name__ == "__main__":

@@ -180,6 +180,12 @@ class Settings(BaseSettings):
         "transaction (group commit); each request is still answered only after its event is "
         "committed.",
     )
+    inbound_retention_days: int = Field(
+        90, ge=0, le=36500,
+        description="Processed and ignored raw inbound events (webhooks, tracker hits, mail) "
+        "older than this many days are deleted by the hourly `inbound.purge` job; failed and "
+        "unprocessed ones are never deleted. 0 keeps everything.",
+    )
     call_unique_days: int = Field(
         30, ge=1, le=3650,
         description="A call is unique when the same number has not called in this many days.",

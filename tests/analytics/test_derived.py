@@ -73,3 +73,17 @@ def test_the_snapshot_rewrites_derived_state_only_when_its_tables_change(store: 
         f"derived/{name}": "rewritten" for name in derived.DERIVED}
     again = snapshot.refresh(url, tmp_path)
     assert not [k for k in again if k.startswith("derived/")]
+
+
+def test_a_kept_table_written_by_another_definition_is_rewritten(store: Engine,
+                                                                  tmp_path: Path):
+    """A release that changes a derived table's definition must not read the old file."""
+    build(store, populate)
+    url = store.url.render_as_string(hide_password=False)
+    snapshot.refresh(url, tmp_path)
+    kept = derived.folder(tmp_path, "deal_stage_entry") / derived.DEFINITION_FILE
+    kept.write_text("the hash of an older definition")
+    again = snapshot.refresh(url, tmp_path)
+    assert {k: v for k, v in again.items() if k.startswith("derived/")} == {
+        "derived/deal_stage_entry": "rewritten"}
+    assert kept.read_text() != "the hash of an older definition"

@@ -46,7 +46,7 @@ from datetime import date, datetime
 import pytest
 from pydantic import ValidationError
 
-from tests.analytics.factory import build
+from tests.analytics.factory import at, build
 from voronka.analytics.query import Breakdown, Filters, Grain, Period
 from voronka.analytics.reports import funnel
 from voronka.analytics.sources import RecordScope
@@ -137,6 +137,22 @@ def query(world, **fields) -> funnel.FunnelQuery:  # type: ignore[no-untyped-def
 
 def column(result, name, label="total"):  # type: ignore[no-untyped-def]
     return [row[name] for row in result.rows if row["label"] == label]
+
+
+def test_kept_first_entries_count_re_entries(store, analytics):
+    """D6 entered proposal twice (03-12, 03-16): its first entry, its count and the next
+    change after the first entry (qualified, 03-13) are kept; D4 entered proposal once."""
+    w = build(store, company)
+    runner = analytics()
+    entries = runner.sources["deal_stage_entry"]
+    proposal = entries.filter(entries.to_stage_id == w.stages["proposal"])
+    rows = {r["client_id"]: r for r in runner.rows(proposal)}  # one deal each
+    nina, lena = w.clients["nina"], w.clients["lena"]
+    naive = lambda moment: at(moment).replace(tzinfo=None)  # noqa: E731
+    assert (rows[nina]["first_at"], rows[nina]["entries"], rows[nina]["next_at"]) == (
+        naive("2026-03-12 10:00"), 2, naive("2026-03-13 10:00"))
+    assert (rows[lena]["first_at"], rows[lena]["entries"], rows[lena]["next_at"]) == (
+        naive("2026-03-06 10:00"), 1, naive("2026-03-10 10:00"))
 
 
 def test_counts_conversions_and_drop_off(store, analytics):

@@ -134,3 +134,28 @@ def test_empty_period_gives_zero_counts_and_undefined_ratios(store, analytics):
         metrics=("leads", "cpl", "average_check"), compare=False)))
     assert rows["leads"]["value"] == 0
     assert rows["cpl"]["value"] is None and rows["average_check"]["value"] is None
+
+
+def test_the_same_query_is_compiled_once(store, analytics, monkeypatch):
+    """A dashboard asks the same question again: its SQL comes from the runner's cache, which
+    needs every part of the query (the periods' constant table too) to be the same expression."""
+    from voronka.analytics import runner as runner_module
+
+    build(store, company)
+    query = metrics.MetricsQuery(period=MARCH, metrics=("leads", "revenue", "win_rate"),
+                                 breakdown=Breakdown.MANAGER)
+    opened = analytics()
+    first = metrics.run(opened, query)
+    compiled: list[object] = []
+    original = runner_module._compiled
+
+    def counting(backend, table):  # type: ignore[no-untyped-def]
+        if table.op() not in runner_module._COMPILED:
+            compiled.append(table)
+        return original(backend, table)
+
+    monkeypatch.setattr(runner_module, "_compiled", counting)
+    again = metrics.run(runner_module.Runner(opened.sources), query)
+    assert again.rows == first.rows
+    if again.engine == "duckdb":  # the other engines compile through ibis each time
+        assert compiled == []

@@ -56,3 +56,40 @@ def test_a_bad_event_fails_alone(writer: GroupWriter, engine: Engine):
     with unit_of_work(engine, write=False) as session:
         stored = sorted(session.scalars(select(InboundEvent.external_id)).all())
     assert stored == ["a", "b", "c", "d", "e"]
+
+
+def test_a_batch_costs_three_statements_whatever_its_size(engine: Engine):
+    """50 new events, 2 stored before and one key twice in the batch: one insert of the
+    events, one insert of the 51 new events' jobs (on PostgreSQL, by the events' statement),
+    one select of the two stored before."""
+    from sqlalchemy import event
+
+    from voronka.integrations import inbound
+
+    with unit_of_work(engine) as session:
+        ensure_default(session)
+        inbound.record_many(session, [_fields("old-1"), _fields("old-2")])
+    batch = [_fields(f"n-{i}") for i in range(50)] + [
+        _fields("old-1"), _fields("n-7"), _fields("old-2"), _fields("n-50")]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with unit_of_work(engine) as session:
+            results = inbound.record_many(session, batch)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    sent = [s for s in statements if s in {"INSERT", "SELECT", "WITH"}]
+    if engine.dialect.name == "postgresql":
+        assert sent == ["WITH", "SELECT"]
+    else:
+        assert sent == ["INSERT", "INSERT", "SELECT"]
+    created = [r.created for r in results]
+    assert created == [True] * 50 + [False, False, False, True]
+    assert results[51].event.id == results[7].event.id  # n-7 again: the first one's row
+    with unit_of_work(engine, write=False) as session:
+        assert len(session.scalars(select(InboundEvent)).all()) == 53
+        assert len(session.scalars(select(Job)).all()) == 53

@@ -83,7 +83,9 @@ def test_export_is_audited_without_personal_values(people, engine):
     people.http("H").get("/api/v1/exports/clients.csv", params={"owner_id": people.users["M1"]})
     (event,) = snapshots.audit_events(engine, "export")
     assert (event.actor_id, event.entity, event.row_count) == (people.users["H"], "client", 1)
-    assert event.detail == {"format": "csv", "filter": {"owner_id": str(people.users["M1"])}}
+    assert event.detail == {
+        "export": "clients", "format": "csv", "filter": {"owner_id": str(people.users["M1"])}
+    }
     assert "+7999" not in str(event.detail)
 
 

@@ -77,7 +77,7 @@ def test_import_then_export(voronka, engine, tmp_path):
     assert (event.actor_kind, event.row_count, event.detail) == (
         "system",
         5,
-        {"format": "csv", "filter": {}},
+        {"export": "clients", "format": "csv", "filter": {}},
     )
 
 

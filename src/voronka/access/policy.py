@@ -81,6 +81,7 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
         Action.READ: _row(ALL, TEAM, OWN, ALL, NONE),
         Action.CREATE: _row(ALL, NONE, NONE, ALL, NONE),
         Action.IMPORT: _row(ALL, NONE, NONE, ALL, NONE),
+        Action.EXPORT: _row(ALL, TEAM, NONE, ALL, NONE),
     },
     "pipeline": _CATALOG,
     "product": {
@@ -88,6 +89,7 @@ POLICY: dict[str, dict[Action, dict[Role, Scope]]] = {
         Action.CREATE: _row(ALL, ALL, NONE, NONE, NONE),
         Action.UPDATE: _row(ALL, ALL, NONE, NONE, NONE),
         Action.IMPORT: _row(ALL, ALL, NONE, NONE, NONE),
+        Action.EXPORT: _row(ALL, ALL, NONE, ALL, ALL),  # the catalogue: no personal data
     },
     "stock_level": {**_CATALOG, Action.IMPORT: _row(ALL, NONE, NONE, NONE, NONE)},
     "channel": _MARKETING_SETUP,

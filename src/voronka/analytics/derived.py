@@ -1,8 +1,8 @@
 """Per-client and per-visitor state derived from all history, kept instead of recomputed.
 
 Some questions need all of a client's history however short the period asked about: which
-order was the client's first ever, when a deal first entered each stage, which client stands
-behind a tracker visitor id, which touches came before a first purchase, which visitors never
+order was the client's first ever, when a deal first entered each stage, when a deal's client
+was first contacted after it arrived, which client stands behind a tracker visitor id, which touches came before a first purchase, which visitors never
 belonged to a paying client. Recomputing them in every report means a rescan of every order or
 touchpoint per report. Each is declared here once, as an ibis expression over the sources, and:
 
@@ -18,6 +18,7 @@ client-bound tables, so a scoped user sees each client's true first order and vi
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,13 +136,41 @@ def stranger_visits(t: dict[str, ir.Table], unit: str) -> ir.Table:
 
 
 def deal_stage_entry(t: dict[str, ir.Table]) -> ir.Table:
-    """``(deal_id, client_id, to_stage_id, first_at)``: when each deal first entered a stage."""
+    """``(deal_id, client_id, to_stage_id, first_at, entries, next_at)`` per deal and stage.
+
+    ``first_at`` is when the deal first entered the stage, ``entries`` how many changes led
+    into it, ``next_at`` the deal's next change after that first entry (NULL while it stays).
+    A deal that entered each of a funnel's stages once has its whole path in these rows, so
+    the funnel reads them instead of the stage history (``reports/funnel.py``).
+    """
     changes, deals = t["deal_stage_change"], t["deal"]
-    first = changes.group_by("deal_id", "to_stage_id").aggregate(
-        first_at=changes.changed_at.min())
+    ordered = changes.mutate(next_at=changes.changed_at.lead().over(
+        group_by=changes.deal_id, order_by=[changes.changed_at, changes.id]))
+    # Along a deal's history the next change's time never decreases, so the smallest next
+    # time of a stage's entries is the first entry's.
+    first = ordered.group_by("deal_id", "to_stage_id").aggregate(
+        first_at=ordered.changed_at.min(), entries=ordered.count().cast("int64"),
+        next_at=ordered.next_at.min())
     owners = deals.select(entry_deal=deals.id, client_id=deals.client_id)
     j = first.join(owners, first.deal_id == owners.entry_deal)
-    return j.select("deal_id", "client_id", "to_stage_id", "first_at")
+    return j.select("deal_id", "client_id", "to_stage_id", "first_at", "entries", "next_at")
+
+
+def deal_first_response(t: dict[str, ir.Table]) -> ir.Table:
+    """``(deal_id, client_id, first_contact_at)``: the first outbound contact with the deal's
+    client (an outbound call, e-mail or message, or a meeting) at or after the deal's creation.
+
+    Deals never contacted have no row.
+    """
+    d, a = t["deal"], t["activity"]
+    outbound = a.filter(
+        ~a.is_deleted, a.client_id.notnull(),
+        (a.direction == "outbound") | (a.kind == "meeting"),  # an inbound e-mail is no reply
+    ).select(contact_client=a.client_id, contact_at=a.occurred_at)
+    j = d.join(outbound, (d.client_id == outbound.contact_client)
+               & (outbound.contact_at >= d.created_at))
+    return j.group_by(deal_id=j.id, client_id=j.client_id).aggregate(
+        first_contact_at=j.contact_at.min())
 
 
 DERIVED = {
@@ -150,6 +179,8 @@ DERIVED = {
         Derived("client_first_order", ("sales_order",), "client_id", client_first_order),
         Derived("deal_stage_entry", ("deal_stage_change", "deal"), "client_id",
                 deal_stage_entry),
+        Derived("deal_first_response", ("deal", "activity"), "client_id",
+                deal_first_response),
         Derived("visitor_owner", ("touchpoint", "client"), "owner", visitor_owner),
         Derived("presale_touch", ("touchpoint", "client", "sales_order"), "client_id",
                 presale_touch),
@@ -174,6 +205,7 @@ def materialise(backend: ibis.BaseBackend, tables: dict[str, ir.Table], director
 
     ``tables`` are the snapshot's tables (merged clients resolved) on a DuckDB backend. The
     new file is written beside the old one and swapped in, so readers never see half a file.
+    A kept table whose definition changed since it was written (a new release) is rewritten.
     """
     done = {}
     for stale in (directory / DERIVED_DIR).glob("*"):  # no longer declared (or half-written)
@@ -181,13 +213,30 @@ def materialise(backend: ibis.BaseBackend, tables: dict[str, ir.Table], director
             shutil.rmtree(stale, ignore_errors=True)
     for name, d in DERIVED.items():
         target = folder(directory, name)
-        if target.exists() and not changed.intersection(d.inputs):
+        expression = d.build(tables)
+        fingerprint = _fingerprint(backend, expression)
+        if (target.exists() and not changed.intersection(d.inputs)
+                and _kept_fingerprint(target) == fingerprint):
             continue
         fresh = target.with_name(name + ".new")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
-        backend.to_parquet(d.build(tables), fresh / "part-00000.parquet")
+        backend.to_parquet(expression, fresh / "part-00000.parquet")
+        (fresh / DEFINITION_FILE).write_text(fingerprint)
         shutil.rmtree(target, ignore_errors=True)
         fresh.rename(target)
         done[name] = "rewritten"
     return done
+
+
+#: Beside each kept table: a hash of the SQL it was computed with (Spark skips "_" files).
+DEFINITION_FILE = "_definition.sha256"
+
+
+def _fingerprint(backend: ibis.BaseBackend, expression: ir.Table) -> str:
+    return hashlib.sha256(str(backend.compile(expression)).encode()).hexdigest()
+
+
+def _kept_fingerprint(target: Path) -> str | None:
+    path = target / DEFINITION_FILE
+    return path.read_text().strip() if path.exists() else None

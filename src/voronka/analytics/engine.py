@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from voronka.access.actor import Actor
 from voronka.access.policy import Action, Scope, require
 from voronka.analytics import snapshot, sources
-from voronka.analytics.sources import RecordScope, Sources
+from voronka.analytics.sources import EngineKind, RecordScope, Sources
 from voronka.config import Settings, get_settings
 from voronka.errors import BadRequest
 from voronka.user.models import User
@@ -78,7 +79,11 @@ def spark_session(master: str) -> Any:
 
 
 def open_sources(database_url: str, settings: Settings | None = None) -> Sources:
-    """Sources over the store at ``database_url`` on the configured engine."""
+    """Sources over the store at ``database_url`` on the configured engine.
+
+    DuckDB sources are this thread's, reused while the snapshot is unchanged: never close
+    them; :func:`analysis_sources` closes what may be closed.
+    """
     settings = settings or get_settings()
     if settings.analytics_engine == "postgres":
         if database_url.startswith("sqlite"):
@@ -90,7 +95,45 @@ def open_sources(database_url: str, settings: Settings | None = None) -> Sources
         return sources.spark_sources(
             directory, settings.timezone, spark_session(settings.spark_master)
         )
-    return sources.duckdb_sources(directory, settings.timezone)
+    return _thread_duckdb_sources(directory, settings.timezone)
+
+
+@contextmanager
+def analysis_sources(database_url: str, settings: Settings | None = None) -> Iterator[Sources]:
+    """:func:`open_sources` for one analysis, closing a PostgreSQL connection afterwards (the
+    Spark session is the process's, DuckDB sources the thread's)."""
+    opened = open_sources(database_url, settings)
+    try:
+        yield opened
+    finally:
+        if opened.kind is EngineKind.POSTGRES:
+            opened.backend.disconnect()
+
+
+_THREAD = threading.local()
+
+
+def _thread_duckdb_sources(directory: Path, timezone: str) -> Sources:
+    """DuckDB sources over the snapshot, opened once per thread and snapshot version.
+
+    Opening reads every Parquet file's schema (0.7 s at a million clients), and reports run
+    on sources already open find their compiled SQL in the runner's cache.
+    """
+    key = (str(directory), timezone, _snapshot_version(directory))
+    held = getattr(_THREAD, "duckdb", None)
+    if held is not None and held[0] == key:
+        return held[1]
+    if held is not None:
+        held[1].backend.disconnect()
+    opened = sources.duckdb_sources(directory, timezone)
+    _THREAD.duckdb = (key, opened)
+    return opened
+
+
+def _snapshot_version(directory: Path) -> tuple[int, ...]:
+    """Changes with every refresh (its manifest and mark are rewritten)."""
+    return tuple(path.stat().st_mtime_ns if path.exists() else 0
+                 for path in (directory / snapshot.MANIFEST, directory / REFRESHED_MARK))
 
 
 def record_scope(session: Session, actor: Actor) -> RecordScope:

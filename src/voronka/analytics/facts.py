@@ -42,10 +42,12 @@ class Fact:
         """Facts in ``period`` (company local days) matching ``filters``.
 
         With ``any_columns=False`` the caller reads only the fact's own columns (and the
-        ``breakdown`` dimension, if any), so the dimension joins are left out when nothing
-        needs them.
+        ``breakdown`` dimension, if any), so the dimension joins are left out when the
+        unjoined facts carry every dimension the breakdown and filters need.
         """
-        plain = not any_columns and breakdown is None and not filters.by_dimension()
+        needed = {DIM[d] for d in filters.by_dimension()} | ({DIM[breakdown]} if breakdown else set())
+        plain = (not any_columns and self.undimensioned is not None
+                 and needed <= set(self.undimensioned.columns))
         t = self.undimensioned if plain and self.undimensioned is not None else self.table
         if self.is_date:
             t = t.filter(t[self.at] >= ibis.date(period.start), t[self.at] <= ibis.date(period.end))
@@ -127,15 +129,27 @@ def visits(s: Sources) -> ir.Table:
     return t.mutate(dim_channel=t.channel_id, dim_campaign=t.campaign_id)
 
 
-def calls(s: Sources) -> ir.Table:
-    """Calls with the manager and, through the dialled tracking number, the campaign."""
-    a, numbers = s["activity"], s["tracking_number"]
-    a = a.filter(a.kind == "call", ~a.is_deleted)
+def calls(s: Sources, between: tuple[datetime, datetime] | None = None) -> ir.Table:
+    """Calls with the manager and, through the dialled tracking number, the campaign.
+
+    ``between`` (naive UTC, both included) restricts the calls before the join, where the
+    engines can use it to skip data.
+    """
+    a, numbers = managed_calls(s), s["tracking_number"]
+    if between is not None:
+        a = a.filter(a.occurred_at >= ibis.timestamp(between[0]),
+                     a.occurred_at <= ibis.timestamp(between[1]))
     tracked = numbers.select(number_key=numbers.number, number_channel=numbers.channel_id,
                              number_campaign=numbers.campaign_id)
     j = a.left_join(tracked, a.tracking_number == tracked.number_key)
-    return j.mutate(dim_manager=j.owner_id, dim_channel=j.number_channel,
-                    dim_campaign=j.number_campaign)
+    return j.mutate(dim_channel=j.number_channel, dim_campaign=j.number_campaign)
+
+
+def managed_calls(s: Sources) -> ir.Table:
+    """Calls with their manager only (no join): enough for figures per manager."""
+    a = s["activity"]
+    a = a.filter(a.kind == "call", ~a.is_deleted)
+    return a.mutate(dim_manager=a.owner_id)
 
 
 def feedback(s: Sources) -> ir.Table:

@@ -57,6 +57,25 @@ def _compiled(backend: Any, table: ir.Table) -> str:
     return sql
 
 
+#: Small constant tables by content. ``ibis.memtable`` names every table anew, so a query
+#: using one would never equal an earlier one and would be compiled on every run.
+_CONSTANTS: OrderedDict[Any, ir.Table] = OrderedDict()
+
+
+def constant_table(data: dict[str, list[Any]], schema: dict[str, str]) -> ir.Table:
+    """An in-memory table; the same expression for the same content and schema."""
+    key = (tuple((name, tuple(values)) for name, values in data.items()),
+           tuple(schema.items()))
+    table = _CONSTANTS.get(key)
+    if table is None:
+        table = _CONSTANTS[key] = ibis.memtable(data, schema=schema)
+        if len(_CONSTANTS) > _COMPILED_MAX:
+            _CONSTANTS.popitem(last=False)
+    else:
+        _CONSTANTS.move_to_end(key)
+    return table
+
+
 def _column_values(column: pd.Series) -> list[Any]:
     """A column as plain Python values, converted a column at a time where the type allows."""
     numpy_type = isinstance(column.dtype, np.dtype)  # not a pandas extension type with NA

@@ -136,13 +136,9 @@ def run(
 def _scoped_runner(
     session: Session, scope: RecordScope, settings: Settings | None
 ) -> Iterator[Runner]:
-    """A runner over the session's store limited to ``scope``, closed afterwards."""
-    runner = Runner(engine.open_sources(engine.store_url(session), settings).scoped(scope))
-    try:
-        yield runner
-    finally:
-        if runner.sources.kind.value != "spark":  # the Spark session is shared by the process
-            runner.sources.backend.disconnect()
+    """A runner over the session's store limited to ``scope``."""
+    with engine.analysis_sources(engine.store_url(session), settings) as opened:
+        yield Runner(opened.scoped(scope))
 
 
 def _run_scoped(

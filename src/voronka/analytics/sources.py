@@ -10,12 +10,12 @@ minor units as BIGINT. Clients merged into another resolve to the survivor every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -35,6 +35,11 @@ class EngineKind(StrEnum):
 #: Tables whose rows belong to a client through ``client_id``.
 CLIENT_BOUND = ("deal", "sales_order", "ticket", "feedback", "touchpoint", "consent_record",
                 "contact_point", "client_tag")
+
+
+T = TypeVar("T")
+#: How many expressions one sources keeps; past it they are all dropped (simple, and rare).
+MAX_BUILT = 512
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,24 @@ class Sources:
     backend: Any
     utc_offset: timedelta
     tables: dict[str, ir.Table] = field(default_factory=dict)
+    #: Expressions already built over these tables (:meth:`memo`).
+    built: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> ir.Table:
         return self.tables[name]
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per ``key`` over these sources.
+
+        Expressions are immutable, and building a report's takes about as long as DuckDB
+        answering it; the same expression again also finds its compiled SQL in the runner's
+        cache. ``key`` must name everything the expression depends on besides the tables.
+        """
+        if key not in self.built:
+            if len(self.built) >= MAX_BUILT:
+                self.built.clear()
+            self.built[key] = build()
+        return self.built[key]  # type: ignore[no-any-return]
 
     def local(self, column: ir.TimestampValue) -> ir.TimestampValue:
         """A UTC timestamp shifted into company local time (for day/week/month buckets)."""

@@ -47,8 +47,10 @@ def run_bulk(
     owner: str | None,
     as_json: bool,
     report: Path | None,
+    extra: dict[str, object] | None = None,
 ) -> None:
-    """Record a run for ``file`` and execute it here, showing progress."""
+    """Record a run for ``file`` and execute it here, showing progress (``extra``: options
+    of one entity, such as ``create_products`` of orders)."""
     engine = get_engine()
     actor = Actor.system()
     try:
@@ -64,7 +66,7 @@ def run_bulk(
                 session, actor=actor, entity=entity, file_name=file.name,
                 file_format=file_format, stored_path=file.resolve(), mode=mode,
                 dry_run=dry_run, on_duplicate=on_duplicate, explicit_mapping=explicit,
-                batch_size=batch_size, default_owner_email=owner,
+                batch_size=batch_size, default_owner_email=owner, extra=extra,
             )
         typer.echo(f"import run {run.id}", err=True)
         result = runner.execute(engine, run.id, actor=actor, progress=_progress)

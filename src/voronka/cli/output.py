@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 
 import typer
 
+from voronka.transfer import formula
+
 
 class OutputFormat(StrEnum):
     TABLE = "table"
@@ -33,7 +35,11 @@ def emit(rows: Sequence[dict[str, Any]], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.CSV:
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # text that a spreadsheet would run as a formula gets an apostrophe, as in exports
+        writer.writerows(
+            {k: formula.neutralise(v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in rows
+        )
         return
     widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
     typer.echo("  ".join(c.ljust(widths[c]) for c in columns))

@@ -1,5 +1,5 @@
-"""``voronka import`` and ``voronka export``: clients, deals, touchpoints and ad spend as
-CSV/XLSX, run as the operator.
+"""``voronka import`` and ``voronka export``: every entity as CSV/XLSX, run as the operator
+(or, for exports, ``--as`` a user, whose scope then applies).
 
 Progress and notes go to standard error, results to standard output; a user mistake (missing
 file, unknown column in ``--map``, unsupported extension …) ends in one sentence.
@@ -11,11 +11,13 @@ import json
 import os
 import sys
 import tempfile
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import typer
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voronka.access.actor import Actor
@@ -24,18 +26,21 @@ from voronka.cli import bulk_import
 from voronka.cli.output import OutputFormat, emit, fail
 from voronka.db import migrate
 from voronka.db.session import get_engine, unit_of_work
-from voronka.errors import VoronkaError
+from voronka.errors import InvalidInput, VoronkaError
 from voronka.transfer import exporter, importer
 from voronka.transfer.ad_spend.formats import AdFormat
-from voronka.transfer.exporter import ExportFilter
+from voronka.transfer.exporter import ExportEntity, ExportFilter
+from voronka.transfer.exports.filters import resolve_words
 from voronka.transfer.mapping import Entity, parse_pairs
 from voronka.transfer.options import DEFAULT_BATCH_SIZE, ImportMode, ImportOptions, OnDuplicate
 from voronka.transfer.reading import FileFormat, format_of
 from voronka.transfer.report import ImportReport, errors_csv
 from voronka.transfer.runs import DEFAULT_BULK_BATCH
+from voronka.user.models import User
 
 RESOURCE = {Entity.CLIENTS: "client", Entity.DEALS: "deal"}
 SHOWN_ERRORS = 20
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
 
 
 class ReportFormat(StrEnum):
@@ -49,6 +54,7 @@ class ImportTarget(StrEnum):
     TOUCHPOINTS = "touchpoints"
     PRODUCTS = "products"
     ACTIVITIES = "activities"
+    ORDERS = "orders"
     AD_SPEND = "ad-spend"
 
 
@@ -92,9 +98,11 @@ def import_command(
         bool,
         typer.Option(
             "--bulk",
-            help="Clients: the set-based loader (many thousand rows/s; recorded as an import "
-            "run, resumable; duplicates skipped or created, not updated). Touchpoints and "
-            "products always (products: --on-duplicate update rewrites a known SKU).",
+            help="Clients and deals: the set-based loader (many thousand rows/s; recorded as an "
+            "import run, resumable; duplicates skipped or created, not updated; deals keyed by "
+            "external_id, with their stage_history). Touchpoints, products, activities and "
+            "orders always (products and orders: --on-duplicate update rewrites a known SKU "
+            "or order number).",
         ),
     ] = False,
     mapping_name: Annotated[
@@ -112,9 +120,15 @@ def import_command(
         str | None,
         typer.Option(help="ad-spend: currency when the report names none (default setting)."),
     ] = None,
+    create_products: Annotated[
+        bool,
+        typer.Option("--create-products",
+                     help="orders: create a product for an unknown SKU (from product_name and "
+                     "the line's prices) instead of reporting the row."),
+    ] = False,
 ) -> None:
-    """Import clients, deals, activities, touchpoints, products or ad spend from a CSV or XLSX file (exit code 1
-    when a row failed)."""
+    """Import clients, deals, activities, touchpoints, products, orders or ad spend from a CSV
+    or XLSX file (exit code 1 when a row failed)."""
     if not file.is_file():
         fail(f"no such file: {file}")
     if report is not None and not report.parent.is_dir():
@@ -134,15 +148,16 @@ def import_command(
         )
         return
     bulk_only = entity in (ImportTarget.TOUCHPOINTS, ImportTarget.PRODUCTS,
-                           ImportTarget.ACTIVITIES)
+                           ImportTarget.ACTIVITIES, ImportTarget.ORDERS)
+    if create_products and entity is not ImportTarget.ORDERS:
+        fail("--create-products is an option of orders")
     if bulk or bulk_only or mapping_name or save_mapping:
-        if entity is ImportTarget.DEALS:
-            fail("deals are imported row by row (with their stage history); drop --bulk")
         bulk_import.run_bulk(
             Entity(entity.value), file, file_format, mode=mode, dry_run=dry_run,
             on_duplicate=on_duplicate, explicit=pairs, mapping_name=mapping_name,
             save_mapping=save_mapping, batch_size=batch_size or DEFAULT_BULK_BATCH,
             owner=owner, as_json=as_json, report=report,
+            extra={"create_products": True} if create_products else None,
         )
         return
     try:
@@ -214,18 +229,13 @@ def _finish(result: ImportReport) -> None:
     fail(f"{result.failed} row(s) would fail")
 
 
-class ExportTarget(StrEnum):
-    CLIENTS = "clients"
-    DEALS = "deals"
-
-
 class ExportFormat(StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
 
 
 def export_command(
-    what: Annotated[ExportTarget, typer.Argument(help="What to export.", metavar="ENTITY")],
+    what: Annotated[ExportEntity, typer.Argument(help="What to export.", metavar="ENTITY")],
     out: Annotated[
         Path | None,
         typer.Option(
@@ -236,29 +246,89 @@ def export_command(
         ExportFormat | None,
         typer.Option("--format", help="File format; by default the extension of --out."),
     ] = None,
+    date_from: Annotated[
+        datetime | None,
+        typer.Option("--from", help="Period start, included (created, occurred or changed "
+                     "date; no offset = workspace time zone).", formats=DATE_FORMATS),
+    ] = None,
+    date_to: Annotated[
+        datetime | None,
+        typer.Option("--to", help="Period end, excluded.", formats=DATE_FORMATS),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Only records owned by the user with this e-mail.")
+    ] = None,
+    pipeline: Annotated[
+        str | None, typer.Option(help="deals, deal-stages: only this pipeline (by name).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="deals: open|won|lost; orders: new, paid, … .")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="activities: call, email, …; touchpoints: visit, … .")
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Export as this user (e-mail): their role and record scope "
+                     "apply. Default: the operator (everything)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines.")] = False,
 ) -> None:
-    """Export every client or deal (spreadsheet-safe: formulas neutralised)."""
-    entity = Entity(what.value)
+    """Export clients, companies, deals, deal stage history, activities, orders (one row per
+    line), products or touchpoints (spreadsheet-safe: formulas neutralised; audited)."""
     file_format = _export_format(out, format)
     engine = get_engine()
     try:
         migrate.ensure_current(engine)
-        actor = Actor.system()
-        scope = scope_for(actor, RESOURCE[entity], Action.EXPORT)
         with unit_of_work(engine, write=False) as session:
-            written = _write_export(session, actor, scope, entity, file_format, out)
+            actor = _export_actor(session, as_user)
+            scope = exporter.scope_of(actor, what)
+            export_filter = resolve_words(
+                session, actor, ExportFilter(date_from=date_from, date_to=date_to,
+                                             status=status, kind=kind),
+                owner_email=owner, pipeline_name=pipeline,
+            )
+            exporter.check(session, actor=actor, scope=scope, entity=what,
+                           export_filter=export_filter)
+            total = None if quiet else exporter.count(
+                session, actor=actor, scope=scope, entity=what, export_filter=export_filter)
+            written = _write_export(
+                session, actor, scope, what, file_format, out, export_filter,
+                None if quiet else _export_progress(total),
+            )
         with unit_of_work(engine) as session:
             exporter.record(
                 session,
                 actor=actor,
-                entity=entity,
+                entity=what,
                 file_format=file_format,
                 row_count=written,
-                export_filter=ExportFilter(),
+                export_filter=export_filter,
             )
     except VoronkaError as exc:
         fail(exc.message)
-    typer.echo(f"exported {written} {entity.value} to {out or 'standard output'}", err=True)
+    typer.echo(f"exported {written} {what.value} to {out or 'standard output'}", err=True)
+
+
+def _export_actor(session: Session, email: str | None) -> Actor:
+    """The operator, or the active user ``--as`` names (their role and team)."""
+    if email is None:
+        return Actor.system()
+    user = session.scalar(
+        select(User).where(func.lower(User.email) == email.strip().lower(),
+                           User.is_active.is_(True))
+    )
+    if user is None:
+        raise InvalidInput(f"--as: no active user with e-mail {email!r}")
+    return Actor(user.id, user.workspace_id, user.role, user.team_id)
+
+
+def _export_progress(total: int | None) -> exporter.Progress:
+    def show(done: int) -> None:
+        typer.echo(f"exported {done} of {total} rows" if total else f"exported {done} rows",
+                   err=True)
+
+    return show
 
 
 def _export_format(out: Path | None, chosen: ExportFormat | None) -> FileFormat:
@@ -280,9 +350,11 @@ def _write_export(
     session: Session,
     actor: Actor,
     scope: Scope,
-    entity: Entity,
+    entity: ExportEntity,
     file_format: FileFormat,
     out: Path | None,
+    export_filter: ExportFilter,
+    progress: exporter.Progress | None,
 ) -> int:
     """Write to a temporary file next to ``out`` and rename it, so a failed export leaves
     no half-written file behind."""
@@ -295,6 +367,8 @@ def _write_export(
             entity=entity,
             file_format=file_format,
             target=target,
+            export_filter=export_filter,
+            progress=progress,
         )
 
     if out is None:

@@ -34,6 +34,8 @@ class Deal(IdMixin, WorkspaceMixin, TimestampMixin, VersionedMixin, Base):
         Index("ix_deal_workspace_owner", "workspace_id", "owner_id"),
         Index("ix_deal_stage", "stage_id"),
         Index("ix_deal_client", "client_id"),
+        # an imported deal's id in the system it came from: re-imports find it (NULLs repeat)
+        Index("ix_deal_workspace_external", "workspace_id", "external_id", unique=True),
     )
 
     title: Mapped[str] = mapped_column(String(300), info=pd("none"))
@@ -60,6 +62,7 @@ class Deal(IdMixin, WorkspaceMixin, TimestampMixin, VersionedMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), info=pd("none"))
     expected_close_on: Mapped[date | None] = mapped_column(Date, info=pd("none"))
     lost_reason: Mapped[str | None] = mapped_column(String(300), info=pd("none"))
+    external_id: Mapped[str | None] = mapped_column(String(128), info=pd("none"))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, info=pd("none"))
     created_by_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("user_account.id", ondelete="RESTRICT")

@@ -3,8 +3,8 @@
 Each webhook request would otherwise pay a whole transaction (begin, insert, enqueue,
 commit with its disk flush) for one small row. A :class:`GroupWriter` has one thread that
 takes every event waiting at that moment (up to ``max_batch``), stores them all with
-:func:`voronka.integrations.inbound.record` in one transaction and then wakes each waiting
-request with its own result. An idle server writes an event at once (a batch of one); under
+:func:`voronka.integrations.inbound.record_many` in one transaction (one multi-row insert for
+the events, one for their jobs) and then wakes each waiting request with its own result. An idle server writes an event at once (a batch of one); under
 load, batches grow by themselves. Every request still gets its answer only after its event
 is committed. When a batch fails as a whole, each of its events is stored again on its own,
 so one bad event cannot fail the others.
@@ -12,6 +12,7 @@ so one bad event cannot fail the others.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -40,10 +41,20 @@ class GroupWriter:
 
     def store(self, **fields: Any) -> inbound.Stored:
         """Store one event (the arguments of ``inbound.record``); return once committed."""
+        return self.submit(fields).result(timeout=ANSWER_TIMEOUT_SECONDS)
+
+    async def store_async(self, **fields: Any) -> inbound.Stored:
+        """:meth:`store` for an event loop: waits without holding a thread."""
+        future = asyncio.wrap_future(self.submit(fields))
+        return await asyncio.wait_for(future, timeout=ANSWER_TIMEOUT_SECONDS)
+
+    def submit(self, fields: dict[str, Any]) -> Future[inbound.Stored]:
+        """Queue one event for the next batch; the future resolves once it is committed."""
         future: Future[inbound.Stored] = Future()
         self._queue.put((fields, future))
-        self._start()
-        return future.result(timeout=ANSWER_TIMEOUT_SECONDS)
+        if self._thread is None or not self._thread.is_alive():
+            self._start()
+        return future
 
     def _start(self) -> None:
         with self._lock:
@@ -66,7 +77,7 @@ class GroupWriter:
     def _write(self, batch: list[tuple[dict[str, Any], Future[inbound.Stored]]]) -> None:
         try:
             with unit_of_work(self.engine) as session:
-                results = [inbound.record(session, **fields) for fields, _ in batch]
+                results = inbound.record_many(session, [fields for fields, _ in batch])
         except Exception:  # one event spoiled the batch: store each alone
             log.warning("inbound batch of %d failed; storing its events one by one", len(batch))
             for fields, future in batch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,24 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, key: str | 
     return session.execute(select(Job.id).where(Job.key == key)).scalar_one()
 
 
+def enqueue_many(session: Session, kind: str, items: Sequence[tuple[dict[str, Any], str]],
+                 *, workspace_id: int | None = None) -> None:
+    """Queue many jobs of one kind, each ``(payload, key)``, in one statement (keys already
+    queued are skipped), in the caller's transaction."""
+    if not items:
+        return
+    registered = kind_named(kind)
+    if registered is None:
+        raise InvalidInput(f"no job kind {kind!r}", [ErrorDetail("unknown job kind",
+                                                                field="kind", value=kind)])
+    now = clock.now()
+    rows = [{"kind": kind, "key": key, "payload": payload, "status": JobStatus.QUEUED,
+             "attempts": 0, "max_attempts": registered.max_attempts,
+             "workspace_id": workspace_id, "created_by_id": None, "created_at": now,
+             "run_after": now, "progress_done": 0} for payload, key in items]
+    session.execute(_insert_ignoring_key(session), rows)  # one multi-row INSERT, cached
+
+
 def _insert_ignoring_key(session: Session) -> Any:
     table = Job.__table__
     if session.get_bind().dialect.name == "postgresql":
@@ -68,6 +87,32 @@ def claim(session: Session, *, worker: str, lease: timedelta) -> Job | None:
     job.attempts += 1
     job.lease_until = now + lease
     return job
+
+
+def take_queued(session: Session, kind: str, *, limit: int) -> list[Job]:
+    """Up to ``limit`` due queued jobs of ``kind``, for the caller to run inside its own job.
+
+    They are locked for the caller's transaction (other workers skip them on PostgreSQL;
+    SQLite has one writer) and stay ``queued``: the caller marks them done with
+    :func:`finish_many` in that same transaction, so if it rolls back they simply run later.
+    """
+    if limit <= 0:
+        return []
+    due = (select(Job).where(Job.kind == kind, Job.status == JobStatus.QUEUED,
+                             Job.run_after <= clock.now())
+           .order_by(Job.run_after, Job.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return list(session.scalars(due))
+
+
+def finish_many(session: Session, job_ids: Sequence[int], result: dict[str, Any] | None) -> None:
+    """Mark jobs taken with :func:`take_queued` done (in the taking transaction)."""
+    if job_ids:
+        now = clock.now()
+        session.execute(update(Job).where(Job.id.in_(job_ids)).values(
+            status=JobStatus.DONE, started_at=now, finished_at=now, result=result,
+            attempts=Job.attempts + 1, lease_until=None, error=None))
 
 
 def finish(session: Session, job_id: int, result: dict[str, Any] | None) -> None:

@@ -16,6 +16,7 @@ Handler = Callable[["JobContext", dict[str, Any]], "dict[str, Any] | None"]
 #: Modules that define handlers; imported before a worker looks a kind up. One line each.
 HANDLER_MODULES: list[str] = [
     "voronka.integrations.telephony.tasks",
+    "voronka.integrations.tasks",
     "voronka.tracking.tasks",
     "voronka.lead.tasks",
     "voronka.integrations.mail.tasks",

@@ -83,6 +83,13 @@ class Order(IdMixin, WorkspaceMixin, TimestampMixin, VersionedMixin, Base):
     owner_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("user_account.id", ondelete="RESTRICT")
     )
+    # where the order came from when it names it itself (an imported order's UTM values)
+    channel_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("channel.id", ondelete="RESTRICT")
+    )
+    campaign_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("campaign.id", ondelete="RESTRICT")
+    )
     status: Mapped[OrderStatus] = mapped_column(
         enum_column_type(OrderStatus, "order_status"), default=OrderStatus.NEW, info=pd("none")
     )

@@ -35,6 +35,8 @@ def _looks_like_formula(text: str) -> bool:
 
 def needs_prefix(text: str) -> bool:
     """Whether ``text`` would be read as a formula, now or once one apostrophe is stripped."""
+    if text[:1].isalnum():  # fast path: letters and digits never fold onto = + - @
+        return False
     return _looks_like_formula(text.lstrip(PREFIX))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from voronka.access.actor import Actor
 from voronka.access.policy import Scope
@@ -134,8 +134,9 @@ class Lookups:
     def _load_pipelines(self) -> list[Pipeline]:
         if self._pipelines is None:
             # the default pipeline first, as pipeline_repository.default_pipeline orders them
+            # with their stages: a bulk import's batches use them after the session closed
             query = pipeline_repository.of_workspace(self.actor).order_by(
                 Pipeline.is_default.desc(), Pipeline.position, Pipeline.id
-            )
+            ).options(selectinload(Pipeline.stages))
             self._pipelines = list(self.session.scalars(query))
         return self._pipelines

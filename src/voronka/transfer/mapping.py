@@ -23,6 +23,7 @@ class Entity(StrEnum):
     TOUCHPOINTS = "touchpoints"
     PRODUCTS = "products"
     ACTIVITIES = "activities"
+    ORDERS = "orders"
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,41 @@ FIELDS: dict[Entity, tuple[FieldSpec, ...]] = {
         _SOURCE,
         _spec("created_at", "created|date|дата|дата создания|создана"),
         _spec("lost_reason", "lost reason|причина отказа|причина проигрыша"),
+        _spec("external_id", "external id|внешний id|id сделки|номер сделки|deal number"),
+        _spec("closed_at", "closed|дата закрытия"),
+        _spec("won_reason", "won reason|причина успеха|причина выигрыша"),
+        _spec("stage_history", "history|stage history|история|история этапов"),
+        _spec("utm_source", "utmsource|источник utm"),
+        _spec("utm_campaign", "utmcampaign|campaign|кампания"),
         _spec("id", "deal id", importable=False),
         _spec("client_name", "client|клиент|имя клиента", importable=False),
         _spec("status", "статус", importable=False),
-        _spec("closed_at", "closed|дата закрытия", importable=False),
+    ),
+    Entity.ORDERS: (
+        _spec("number", "order|order number|order no|order id|номер|номер заказа|заказ"),
+        _spec("client_id", "client id|id клиента"),
+        _spec("phone", f"client phone|телефон клиента|{_PHONE}"),
+        _spec("email", f"client email|почта клиента|{_EMAIL}"),
+        _spec("sku", "article|code|product code|артикул|код|код товара"),
+        _spec("product_name", "product|product name|item|товар|название товара|наименование"
+                              "|наименование товара"),
+        _spec("quantity", "qty|count|количество|кол-во|кол во"),
+        _spec("unit_price", "price|unit price|цена|цена за единицу|цена за шт"),
+        _spec("unit_cost", "cost|unit cost|cost price|себестоимость|закупочная цена"),
+        _spec("discount", "line discount|скидка|скидка на позицию"),
+        _spec("line_total", "line total|line amount|subtotal|сумма строки|сумма позиции|стоимость"),
+        _spec("total", "order total|amount|итого|сумма заказа|сумма"),
+        _spec("currency", "валюта"),
+        _spec("status", "order status|state|статус|статус заказа"),
+        _spec("ordered_at", "date|order date|created|created at|дата|дата заказа|дата создания"),
+        _spec("paid_at", "paid|payment date|дата оплаты|оплачен"),
+        _spec("status_at", "status date|status changed at|дата статуса|дата смены статуса"),
+        _OWNER,
+        _SOURCE,
+        _spec("utm_source", "utmsource|источник utm"),
+        _spec("utm_medium", "utmmedium|тип трафика"),
+        _spec("utm_campaign", "utmcampaign|campaign|кампания"),
+        _spec("deal", "deal id|deal external id|сделка|id сделки|номер сделки"),
     ),
     Entity.TOUCHPOINTS: (
         _spec("occurred_at", "time|date|datetime|timestamp|время|дата|дата и время"),
@@ -130,8 +162,15 @@ REQUIRED: dict[Entity, tuple[str, ...]] = {
     Entity.TOUCHPOINTS: ("occurred_at",),
     Entity.PRODUCTS: ("sku", "name", "price"),
     Entity.ACTIVITIES: ("kind", "occurred_at"),
+    Entity.ORDERS: ("number", "sku", "quantity", "ordered_at"),
 }
 DEAL_CLIENT_KEYS = ("client_id", "phone", "email")
+#: Fields only the set-based loader fills (the row-by-row deal import ignores their columns).
+BULK_ONLY = {
+    Entity.DEALS: frozenset(
+        {"external_id", "closed_at", "won_reason", "stage_history", "utm_source", "utm_campaign"}
+    ),
+}
 
 
 @dataclass
@@ -158,19 +197,29 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def resolve(
-    entity: Entity, columns: list[str], explicit: Mapping[str, str], *, updating: bool = False
+    entity: Entity,
+    columns: list[str],
+    explicit: Mapping[str, str],
+    *,
+    updating: bool = False,
+    bulk: bool = False,
 ) -> ColumnMapping:
     """Decide the mapping of ``columns``; explicit pairs win over header matching.
 
     ``updating`` (on_duplicate=update) lets a client file without names through when it has
-    a phone or e-mail column to find the clients by.
+    a phone or e-mail column to find the clients by; ``bulk`` admits the fields only the
+    set-based loaders fill (``BULK_ONLY``).
     """
-    specs = {spec.name: spec for spec in FIELDS[entity]}
+    skipped = frozenset() if bulk else BULK_ONLY.get(entity, frozenset())
+    specs = {
+        spec.name: spec if spec.name not in skipped else FieldSpec(spec.name, spec.aliases, False)
+        for spec in FIELDS[entity]
+    }
     _check_explicit(entity, columns, explicit, specs)
     mapping = ColumnMapping()
     claimed = set(explicit.values())
     for column in columns:
-        name = explicit.get(column) or _match(column, FIELDS[entity])
+        name = explicit.get(column) or _match(column, specs.values())
         if name is None or (column not in explicit and name in claimed):
             mapping.unknown_columns.append(column)
         elif not specs[name].importable:
@@ -228,8 +277,8 @@ def _check_required(entity: Entity, mapping: ColumnMapping, updating: bool) -> N
                 f"'Column={name}'",
                 [ErrorDetail("required", field=name)],
             )
-    if entity is Entity.DEALS and not mapped & set(DEAL_CLIENT_KEYS):
+    if entity in (Entity.DEALS, Entity.ORDERS) and not mapped & set(DEAL_CLIENT_KEYS):
         raise MappingProblem(
-            "deals need a column naming the client: client_id, phone or email",
+            f"{entity.value} need a column naming the client: client_id, phone or email",
             [ErrorDetail("required", field="client_id")],
         )

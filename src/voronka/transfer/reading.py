@@ -12,9 +12,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -66,13 +66,87 @@ class SourceRow:
     overflow: bool = False
 
 
+class RowBatch(Sequence[SourceRow]):
+    """Consecutive data rows held column by column: what bulk import reads and validates.
+
+    It is also a sequence of ``SourceRow`` (built on demand), so code written for rows works
+    unchanged; column-wise code reads ``numbers`` and ``column(name)`` without building any.
+    """
+
+    def __init__(
+        self,
+        numbers: list[int],
+        columns: dict[str, list[CellValue]],
+        overflow: frozenset[int] = frozenset(),
+    ) -> None:
+        self.numbers = numbers
+        self.columns = columns
+        self.overflow = overflow  # positions of rows with values right of the last column
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[SourceRow], columns: Sequence[str]) -> RowBatch:
+        if isinstance(rows, RowBatch):
+            return rows
+        return cls(
+            [row.number for row in rows],
+            {name: [row.values.get(name) for row in rows] for name in columns},
+            frozenset(i for i, row in enumerate(rows) if row.overflow),
+        )
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if isinstance(index, slice):
+            return self.take(range(len(self.numbers))[index])
+        values = {name: column[index] for name, column in self.columns.items()}
+        position = index if index >= 0 else len(self.numbers) + index
+        return SourceRow(self.numbers[index], values, position in self.overflow)
+
+    def column(self, name: str) -> list[CellValue]:
+        """The column's cells (``None`` for every row when the file has no such column)."""
+        found = self.columns.get(name)
+        return found if found is not None else [None] * len(self.numbers)
+
+    def take(self, positions: Iterable[int]) -> RowBatch:
+        """The rows at ``positions``, in that order."""
+        chosen = list(positions)
+        kept = {old: new for new, old in enumerate(chosen) if old in self.overflow}
+        return RowBatch(
+            [self.numbers[i] for i in chosen],
+            {name: [column[i] for i in chosen] for name, column in self.columns.items()},
+            frozenset(kept.values()),
+        )
+
+
 @dataclass
 class Table:
-    """The column names of a file and an iterator over its data rows."""
+    """The column names of a file and an iterator over its data rows.
+
+    ``batches`` gives the same rows as ``RowBatch`` es; a columnar reader sets
+    ``read_batches`` to produce them without building a ``SourceRow`` per row.
+    """
 
     columns: list[str]
     rows: Iterator[SourceRow]
     row_count_hint: int | None = None
+    read_batches: Callable[[int, int], Iterator[RowBatch]] | None = field(default=None)
+
+    def batches(self, size: int, after: int = 0) -> Iterator[RowBatch]:
+        """Batches of at most ``size`` rows, from the first row numbered above ``after``."""
+        if self.read_batches is not None:
+            yield from self.read_batches(size, after)
+            return
+        batch: list[SourceRow] = []
+        for row in self.rows:
+            if row.number <= after:
+                continue
+            batch.append(row)
+            if len(batch) == size:
+                yield RowBatch.of_rows(batch, self.columns)
+                batch = []
+        if batch:
+            yield RowBatch.of_rows(batch, self.columns)
 
 
 def format_of(filename: str) -> FileFormat:
@@ -88,9 +162,18 @@ def format_of(filename: str) -> FileFormat:
 
 @contextmanager
 def open_table(
-    path: Path, file_format: FileFormat, limits: ReadLimits | None = None
+    path: Path,
+    file_format: FileFormat,
+    limits: ReadLimits | None = None,
+    *,
+    columnar: bool = False,
 ) -> Iterator[Table]:
-    """Open ``path`` as a table; files are closed when the block ends."""
+    """Open ``path`` as a table; files are closed when the block ends.
+
+    ``columnar`` lets a plain UTF-8 CSV file be read by the columnar reader
+    (``voronka.transfer.columnar``), which gives exactly the same rows, numbers and errors
+    (any file it cannot vouch for is read by the ``csv`` module as always).
+    """
     limits = limits or ReadLimits()
     if file_format is FileFormat.XLSX:
         from voronka.transfer.xlsx_reading import open_workbook_table
@@ -98,6 +181,13 @@ def open_table(
         with open_workbook_table(path, limits) as table:
             yield table
         return
+    if columnar:
+        from voronka.transfer.columnar import open_plain_csv
+
+        columns_table = open_plain_csv(path, limits)
+        if columns_table is not None:
+            yield columns_table
+            return
     yield open_csv_table(path, limits)
 
 

@@ -26,6 +26,11 @@ from voronka.transfer.reading import FileFormat
 from voronka.transfer.report import RowError
 
 DEFAULT_BULK_BATCH = 5_000
+#: Bulk imports that rewrite a matched record on ``on_duplicate=update``
+UPDATABLE = frozenset({Entity.PRODUCTS, Entity.ORDERS})
+#: Bulk imports whose records have a unique key, so a duplicate cannot be created
+KEYED = {Entity.PRODUCTS: "a SKU", Entity.ORDERS: "an order number",
+         Entity.DEALS: "a deal's external id"}
 
 
 class RunOut(BaseModel):
@@ -102,15 +107,17 @@ def create_run(
     extra: Mapping[str, Any] | None = None,
 ) -> ImportRun:
     """Record a queued run; ``execute`` (or the job) does the work."""
-    if on_duplicate is OnDuplicate.UPDATE and entity is not Entity.PRODUCTS:
+    if on_duplicate is OnDuplicate.UPDATE and entity not in UPDATABLE:
         raise InvalidInput(
             "bulk imports skip or create duplicates; use the row-by-row import to update",
             [ErrorDetail("skip or create", field="on_duplicate")],
         )
-    if on_duplicate is OnDuplicate.CREATE and entity is Entity.PRODUCTS:
+    if on_duplicate is OnDuplicate.CREATE and entity in KEYED:
         raise InvalidInput(
-            "a SKU is unique: products are skipped or updated",
-            [ErrorDetail("skip or update", field="on_duplicate")],
+            f"{KEYED[entity]} is unique: {entity.value} are skipped"
+            + (" or updated" if entity in UPDATABLE else ""),
+            [ErrorDetail("skip or update" if entity in UPDATABLE else "skip",
+                         field="on_duplicate")],
         )
     if batch_size < 1:
         raise InvalidInput("batch size must be at least 1", [ErrorDetail(">= 1", "batch_size")])

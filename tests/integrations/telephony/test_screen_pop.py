@@ -148,3 +148,56 @@ def test_the_stream_needs_a_signed_in_user(world: World, server: Server):
     assert response.status == 401
     assert json.loads(response.read())["error"]["code"] == "not_authenticated"
     connection.close()
+
+
+def _revoke(world: World, how: str, secret: str) -> None:
+    from voronka import clock
+    from voronka.user import credential
+    from voronka.user.models import ApiToken, User, UserSession
+    from voronka.user.service import set_active
+
+    with unit_of_work(world.engine) as session:
+        if how == "deactivated":
+            user = session.get(User, world.cast.users["M1"])
+            set_active(session, actor=world.cast.actor("X"), user=user, active=False)
+            return
+        model = UserSession if how == "signed out" else ApiToken
+        row = session.query(model).filter(model.token_hash == credential.digest(secret)).one()
+        row.revoked_at = clock.now()
+
+
+@pytest.mark.parametrize("server", ["in-process"], indirect=True)
+@pytest.mark.parametrize("how", ["signed out", "token revoked", "deactivated"])
+def test_the_stream_ends_when_its_credential_is_revoked(
+    world: World, server: Server, how: str, monkeypatch: pytest.MonkeyPatch
+):
+    from voronka.user import credential
+    from voronka.user.models import User
+    from voronka.web.api.v1 import events
+
+    monkeypatch.setattr(events, "AUTH_RECHECK_SECONDS", 0.5)
+    if how == "token revoked":
+        with unit_of_work(world.engine) as session:
+            user = session.get(User, world.cast.users["M1"])
+            _, secret = credential.issue_token(session, user, name="pop", read_only=True,
+                                               days=None)
+    else:
+        secret = world.cast.http("M1").headers["Authorization"].removeprefix("Bearer ")
+    stream = Stream(server, f"Bearer {secret}")
+    try:
+        time.sleep(1.2)  # two checks pass while the credential is valid: the stream stays
+        _ring(server, "79990000001", "101")
+        assert stream.next_event()["phase"] == "ringing"
+        _revoke(world, how, secret)
+        revoked = time.monotonic()
+        lines = []
+        while line := stream.response.readline():  # b"" once the server ends the stream
+            lines.append(line)
+        assert time.monotonic() - revoked < 4.0
+        assert b"event: end\n" in lines
+    finally:
+        stream.close()
+    again = server.connect()
+    again.request("GET", "/api/v1/events/stream", headers={"Authorization": f"Bearer {secret}"})
+    assert again.getresponse().status == 401
+    again.close()

@@ -11,9 +11,9 @@ from voronka import clock
 from voronka.analytics.alert import repository
 from voronka.analytics.alert.models import MetricAlert
 from voronka.analytics.alert.report import AlertsQuery, run
-from voronka.analytics.engine import open_sources
+from voronka.analytics.engine import analysis_sources
 from voronka.analytics.runner import Runner
-from voronka.analytics.sources import EngineKind, utc_offset
+from voronka.analytics.sources import utc_offset
 from voronka.config import Settings
 
 
@@ -25,12 +25,8 @@ def last_complete_day(timezone: str) -> date:
 def detect_on_store(database_url: str, settings: Settings, query: AlertsQuery
                     ) -> list[dict[str, Any]]:
     """The alerting rows of the report, run company-wide on the configured engine."""
-    runner = Runner(open_sources(database_url, settings))
-    try:
-        return [row for row in run(runner, query).rows if row["alert"]]
-    finally:
-        if runner.sources.kind is not EngineKind.SPARK:  # the Spark session is shared
-            runner.sources.backend.disconnect()
+    with analysis_sources(database_url, settings) as opened:
+        return [row for row in run(Runner(opened), query).rows if row["alert"]]
 
 
 def store(session: Session, rows: list[dict[str, Any]], *, workspace_id: int) -> list[int]:

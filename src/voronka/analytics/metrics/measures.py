@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 from voronka.analytics import facts
 from voronka.analytics.facts import DIM, Fact
 from voronka.analytics.query import Breakdown, Filters, Period
+from voronka.analytics.runner import constant_table
 from voronka.analytics.sources import Sources
 from voronka.errors import ErrorDetail, InvalidInput
 
@@ -102,12 +103,14 @@ def _visit_fact(s: Sources) -> Fact:
 
 def _call_fact(direction: str | None = None, status: str | None = None) -> FactBuilder:
     def build(s: Sources) -> Fact:
-        t = facts.calls(s)
-        if direction is not None:
-            t = t.filter(t.direction == direction)
-        if status is not None:
-            t = t.filter(t.call_status == status)
-        return Fact("calls", t, "occurred_at")
+        def chosen(t: ir.Table) -> ir.Table:
+            if direction is not None:
+                t = t.filter(t.direction == direction)
+            if status is not None:
+                t = t.filter(t.call_status == status)
+            return t
+        return Fact("calls", chosen(facts.calls(s)), "occurred_at",
+                    undimensioned=chosen(facts.managed_calls(s)))
     return build
 
 
@@ -132,16 +135,14 @@ def _first_orders(s: Sources) -> Fact:
 
 
 def _responded_leads(s: Sources) -> Fact:
-    """Leads with the seconds until the first outbound contact after they arrived."""
-    d, a = facts.deals(s), s["activity"]
-    outbound = a.filter(
-        ~a.is_deleted, a.client_id.notnull(),
-        (a.direction == "outbound") | (a.kind == "meeting"),  # an inbound e-mail is no reply
-    ).select(contact_client=a.client_id, contact_at=a.occurred_at)
-    j = d.join(outbound, (d.client_id == outbound.contact_client)
-               & (outbound.contact_at >= d.created_at))
-    first = j.group_by("id").aggregate(first_contact=j.contact_at.min())
-    t = d.join(first, "id")
+    """Leads with the seconds until the first outbound contact after they arrived.
+
+    The first contact is kept per deal (``derived.deal_first_response``): finding it needs
+    the client's activities after the deal whatever the period.
+    """
+    d, kept = facts.deals(s), s["deal_first_response"]
+    kept = kept.select(response_deal=kept.deal_id, first_contact=kept.first_contact_at)
+    t = d.join(kept, d.id == kept.response_deal)
     return Fact("answered leads", t.mutate(
         response_seconds=(t.first_contact.epoch_seconds() - t.created_at.epoch_seconds())
     ), "created_at")
@@ -170,8 +171,8 @@ class RepeatBuyers(Measure):
             rows=per_client.n.sum().cast("int64"),
         )
         if breakdown is None:  # no orders at all must still give one row with 0
-            zero = ibis.memtable({"key": [None], "value": [0.0], "rows": [0]},
-                                 schema={"key": "int64", "value": "float64", "rows": "int64"})
+            zero = constant_table({"key": [None], "value": [0.0], "rows": [0]},
+                                  schema={"key": "int64", "value": "float64", "rows": "int64"})
             both = counted.union(zero)
             return both.aggregate(value=both.value.sum(), rows=both.rows.sum()).select(
                 key=ibis.null("int64"), value=ibis._.value, rows=ibis._.rows)
@@ -256,6 +257,12 @@ def by_fact(sources: Sources, measures: dict[str, Measure], breakdown: Breakdown
     Two measures share a fact when their fact tables are the same expression (ibis compares
     expressions by structure), so they can be aggregated in one pass.
     """
+    key = ("by_fact", tuple((name, id(m)) for name, m in measures.items()), breakdown)
+    return sources.memo(key, lambda: _by_fact(sources, measures, breakdown))
+
+
+def _by_fact(sources: Sources, measures: dict[str, Measure], breakdown: Breakdown | None
+             ) -> tuple[list[tuple[Fact, dict[str, Measure]]], dict[str, Measure]]:
     grouped: dict[Any, tuple[Fact, dict[str, Measure]]] = {}
     special: dict[str, Measure] = {}
     for name, measure in measures.items():
@@ -280,6 +287,16 @@ def check_breakdown(measure: Measure, fact: Fact, breakdown: Breakdown | None) -
 def _fact_measures(sources: Sources, fact: Fact, members: dict[str, Measure],
                    periods: dict[str, Period], breakdown: Breakdown | None,
                    filters: Filters, also: Breakdown | None) -> list[ir.Table]:
+    key = ("fact_measures", id(fact), tuple(members),
+           tuple((label, p.start, p.end) for label, p in periods.items()),
+           breakdown, filters.model_dump_json(), also)
+    return sources.memo(key, lambda: _build_fact_measures(
+        sources, fact, members, periods, breakdown, filters, also))
+
+
+def _build_fact_measures(sources: Sources, fact: Fact, members: dict[str, Measure],
+                         periods: dict[str, Period], breakdown: Breakdown | None,
+                         filters: Filters, also: Breakdown | None) -> list[ir.Table]:
     span = Period.model_construct(start=min(p.start for p in periods.values()),
                                   end=max(p.end for p in periods.values()))
     rows = fact.within(sources, span, filters, breakdown=breakdown or also, any_columns=False)
@@ -315,7 +332,7 @@ def _period_bounds(sources: Sources, periods: dict[str, Period], is_date: bool) 
         ends = [datetime.combine(p.end_exclusive, time.min) - sources.utc_offset
                 for p in periods.values()]
         kind = "timestamp"
-    return ibis.memtable({"period_label": list(periods), "period_from": starts,
-                          "period_until": ends},
-                         schema={"period_label": "string", "period_from": kind,
-                                 "period_until": kind})
+    return constant_table({"period_label": list(periods), "period_from": starts,
+                           "period_until": ends},
+                          schema={"period_label": "string", "period_from": kind,
+                                  "period_until": kind})

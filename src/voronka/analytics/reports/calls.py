@@ -2,7 +2,7 @@
 each hour of the week needs, and the missed calls nobody called back (DESIGN.md §4).
 
 One query aggregates the inbound calls of the period per local weekday and hour (plus one
-row for the whole period); a second lists the missed calls not called back. Arrival rates,
+row for the whole period) and lists the missed calls not called back. Arrival rates,
 handle times and staffing are then worked out in Python from those few aggregates with
 ``voronka.analytics.erlang``. Rows of every section come back in one ``Result``, tagged by
 ``section``: ``heatmap`` and ``staffing`` (7 × 24 rows each, Monday 0:00 first), ``total``
@@ -58,10 +58,20 @@ class CallsQuery(Strict):
     )
 
 
-def inbound_calls(sources: Sources, query: CallsQuery) -> ir.Table:
-    """Inbound calls of the period (local days, filters applied) with weekday and hour."""
-    t = facts.calls(sources)
-    t = Fact("calls", t.filter(t.direction == "inbound"), "occurred_at").within(
+def calls_in_reach(sources: Sources, query: CallsQuery) -> ir.Table:
+    """Calls from the period's start until ``callback_minutes`` after its end: the inbound
+    calls of the period and every outbound call that can answer one of them.
+
+    Both come from this one table, so the engine reads the calls once.
+    """
+    start = datetime.combine(query.period.start, time.min) - sources.utc_offset
+    end = datetime.combine(query.period.end_exclusive, time.min) - sources.utc_offset
+    return facts.calls(sources, between=(start, end + timedelta(minutes=query.callback_minutes)))
+
+
+def inbound_calls(sources: Sources, query: CallsQuery, calls: ir.Table) -> ir.Table:
+    """Inbound ``calls`` of the period (local days, filters applied) with weekday and hour."""
+    t = Fact("calls", calls.filter(calls.direction == "inbound"), "occurred_at").within(
         sources, query.period, query.filters
     )
     local = sources.local(t.occurred_at)
@@ -73,30 +83,22 @@ def inbound_calls(sources: Sources, query: CallsQuery) -> ir.Table:
     )
 
 
-def called_back_ids(sources: Sources, missed: ir.Table, period: Period,
-                    minutes: int) -> ir.Table:
-    """Ids of missed calls followed within ``minutes`` by an outbound call to the same client
-    or to the number that called (any outbound call, answered or not, by anyone).
-
-    Only outbound calls from the period's start to ``minutes`` after its end can answer a
-    missed call of the period, so only those are read.
-    """
-    a = sources["activity"]
-    start = datetime.combine(period.start, time.min) - sources.utc_offset
-    end = datetime.combine(period.end_exclusive, time.min) - sources.utc_offset
-    a = a.filter(a.occurred_at >= ibis.timestamp(start),
-                 a.occurred_at <= ibis.timestamp(end + timedelta(minutes=minutes)))
-    outbound = a.filter(a.kind == "call", ~a.is_deleted, a.direction == "outbound").select(
-        back_client=a.client_id, back_number=a.to_number, back_at=a.occurred_at
+def called_back_ids(inbound: ir.Table, calls: ir.Table, minutes: int) -> ir.Table:
+    """Ids of the ``inbound`` calls with ``is_missed`` followed within ``minutes`` by an
+    outbound call among ``calls`` to the same client or to the number that called (any
+    outbound call, answered or not, by anyone)."""
+    outbound = calls.filter(calls.direction == "outbound").select(
+        back_client=calls.client_id, back_number=calls.to_number, back_at=calls.occurred_at
     )
     window = ibis.interval(minutes=minutes)
     parts = []
     for mine, theirs in (("client_id", "back_client"), ("from_number", "back_number")):
-        j = missed.join(
+        j = inbound.join(
             outbound,
-            (missed[mine] == outbound[theirs])
-            & (outbound.back_at >= missed.occurred_at)
-            & (outbound.back_at <= missed.occurred_at + window),
+            inbound.is_missed
+            & (inbound[mine] == outbound[theirs])
+            & (outbound.back_at >= inbound.occurred_at)
+            & (outbound.back_at <= inbound.occurred_at + window),
         )
         parts.append(j.select(called_back_id=j.id))
     return ibis.union(*parts, distinct=True)
@@ -104,10 +106,12 @@ def called_back_ids(sources: Sources, missed: ir.Table, period: Period,
 
 def flagged_inbound(sources: Sources, query: CallsQuery) -> ir.Table:
     """Inbound calls with ``not_called_back``: missed and not followed by a callback."""
-    calls = inbound_calls(sources, query)
-    back = called_back_ids(sources, calls.filter(calls.is_missed), query.period,
-                           query.callback_minutes)
-    j = calls.left_join(back, calls.id == back.called_back_id)
+    reach = calls_in_reach(sources, query)
+    inbound = inbound_calls(sources, query, reach)
+    # The missed calls are picked in the join, not by a filter before it: the engine then
+    # shares the inbound calls under both branches rather than rereading them.
+    back = called_back_ids(inbound, reach, query.callback_minutes)
+    j = inbound.left_join(back, inbound.id == back.called_back_id)
     return j.mutate(not_called_back=j.is_missed & j.called_back_id.isnull())
 
 
@@ -126,20 +130,24 @@ def _cell_aggregates(t: ir.Table) -> dict[str, ir.Scalar]:
 
 
 def cells(sources: Sources, query: CallsQuery) -> ir.Table:
-    """Aggregates per (weekday, hour) with calls, plus a row with both NULL for the period."""
+    """Aggregates per (weekday, hour) with calls, a row with both NULL for the period, and
+    the first ``MAX_LISTED`` missed calls not called back in time order (``listed_id`` and
+    ``rang_at`` set, the rest NULL): one query, so the calls and the callback search are
+    read once."""
     t = flagged_inbound(sources, query)
     by_cell = t.group_by("weekday", "hour").aggregate(**_cell_aggregates(t))
     total = t.aggregate(**_cell_aggregates(t)).mutate(
         weekday=ibis.null("int64"), hour=ibis.null("int64")
     )
-    return ibis.union(by_cell, total.select(*by_cell.columns))
-
-
-def not_called_back(sources: Sources, query: CallsQuery) -> ir.Table:
-    """The first ``MAX_LISTED`` missed calls not called back, in time order."""
-    t = flagged_inbound(sources, query)
-    t = t.filter(t.not_called_back).select(id=t.id.cast("int64"), rang_at=t.occurred_at)
-    return t.order_by([t.rang_at, t.id]).limit(MAX_LISTED)
+    missed = t.filter(t.not_called_back)
+    first = missed.order_by([missed.occurred_at, missed.id]).limit(MAX_LISTED)
+    no_cell = {name: ibis.null(kind) for name, kind in by_cell.schema().items()}
+    no_listing = {"listed_id": ibis.null("int64"), "rang_at": ibis.null(t.occurred_at.type())}
+    return ibis.union(
+        by_cell.mutate(**no_listing),
+        total.select(*by_cell.columns).mutate(**no_listing),
+        first.select(**no_cell, listed_id=first.id.cast("int64"), rang_at=first.occurred_at),
+    )
 
 
 def weekday_counts(period: Period) -> dict[int, int]:
@@ -159,8 +167,11 @@ def average_handle_seconds(cell: dict[str, Any]) -> float | None:
 def run(runner: Runner, query: CallsQuery) -> Result:
     """The heatmap, the staffing per hour of the week, totals and the missed calls not called
     back, in one result."""
-    found = {(r["weekday"], r["hour"]): r for r in runner.rows(cells(runner.sources, query))}
-    listed = [r["id"] for r in runner.rows(not_called_back(runner.sources, query))]
+    rows_found = runner.rows(cells(runner.sources, query))
+    listed = [r["listed_id"] for r in sorted(
+        (r for r in rows_found if r["listed_id"] is not None),
+        key=lambda r: (r["rang_at"], r["listed_id"]))]
+    found = {(r["weekday"], r["hour"]): r for r in rows_found if r["listed_id"] is None}
     total = found.pop((None, None), None) or _empty_cell()
     grid = {(w, h): found.get((w, h)) or _empty_cell() for w in WEEKDAYS for h in HOURS}
     rows = [_heatmap_row(w, h, cell) for (w, h), cell in grid.items()]

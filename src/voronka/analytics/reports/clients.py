@@ -34,7 +34,7 @@ from voronka.analytics.metrics.measures import MEASURES
 from voronka.analytics.metrics.registry import METRICS, ratio
 from voronka.analytics.query import Filters, Period, Strict
 from voronka.analytics.result import Result
-from voronka.analytics.runner import Runner
+from voronka.analytics.runner import Runner, constant_table
 from voronka.analytics.sources import Sources
 
 #: Published 5-score R-F-M segment map: every code ``R F M`` (each 1..5) belongs to exactly
@@ -235,7 +235,7 @@ def with_rfm(s: Sources, paying: ir.Table, period: Period, bins: int) -> ir.Tabl
 
 def with_segment(t: ir.Table) -> ir.Table:
     """Add the named ``segment`` of each ``segment_code`` (a join on a small lookup table)."""
-    lookup = ibis.memtable(
+    lookup = constant_table(
         {"code": [c for codes in SEGMENT_CODES.values() for c in codes],
          "segment": [name for name, codes in SEGMENT_CODES.items() for _ in codes]},
         schema={"code": "int64", "segment": "string"},
@@ -416,7 +416,9 @@ def run(runner: Runner, query: ClientsQuery) -> Result:
     """Compute one section of the clients report."""
     s = runner.sources
     if query.section is ClientSection.SUMMARY:
-        rows = summary_rows(runner.rows(summary_expression(s, query)), query.period.days)
+        summary = s.memo(("clients", query.model_dump_json()),
+                         lambda: summary_expression(s, query))
+        rows = summary_rows(runner.rows(summary), query.period.days)
         counts = {"clients": rows[0]["clients"], "paying_clients": rows[1]["clients"]}
     else:
         build, shape = (
@@ -424,7 +426,7 @@ def run(runner: Runner, query: ClientsQuery) -> Result:
             if query.section is ClientSection.RATING
             else (rfm_expression, _rfm_row)
         )
-        raw = runner.rows(build(s, query))
+        raw = runner.rows(s.memo(("clients", query.model_dump_json()), lambda: build(s, query)))
         total = "clients_total" if query.section is ClientSection.RATING else "paying_total"
         counts = {"clients": int(raw[0][total]) if raw else 0}
         rows = [shape(r) for r in raw]

@@ -350,7 +350,8 @@ def run(runner: Runner, query: CohortQuery) -> Result:
     """Compute the cohort triangle."""
     s = runner.sources
     as_of = query.as_of or (clock.now() + s.utc_offset).date()
-    parts = runner.rows(cohort_expression(s, query, as_of))
+    parts = runner.rows(s.memo(("cohorts", query.model_dump_json(), as_of),
+                               lambda: cohort_expression(s, query, as_of)))
     keys = {p["channel_key"] for p in parts if p["channel_key"] is not None}
     names = labels(runner, Breakdown.CHANNEL, keys) if query.breakdown else {}
     rows = triangle(parts, query, as_of, names)

@@ -32,7 +32,7 @@ from voronka.analytics.metrics.registry import METRICS, Metric, get
 from voronka.analytics.query import Breakdown, Filters, Grain, Period, Strict
 from voronka.analytics.reports.metrics import growth
 from voronka.analytics.result import Result
-from voronka.analytics.runner import Runner
+from voronka.analytics.runner import Runner, constant_table
 from voronka.analytics.sources import Sources
 from voronka.errors import ErrorDetail, InvalidInput
 
@@ -243,7 +243,7 @@ def empty_value(measure: Measure, sources: Sources) -> ir.Table:
     what the metrics report shows for an empty period.
     """
     if isinstance(measure, RepeatBuyers):  # counts clients, so nothing is 0
-        return ibis.memtable({"value": [0.0]}, schema={"value": "float64"})
+        return constant_table({"value": [0.0]}, schema={"value": "float64"})
     none = measure.fact(sources).table.filter(ibis.literal(False))
     return none.aggregate(value=measure.aggregate(none).cast("float64"))
 

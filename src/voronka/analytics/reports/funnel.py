@@ -204,17 +204,76 @@ def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[
     Columns: ``deal_id, client_id, key, cohort, start_at, window_end`` (carried from step 1,
     with ``later_k`` under ``strict_order``), ``prev_at`` (when the deal reached the previous
     step), ``at`` (when it reached this one) and ``next_at`` (its next stage change after
-    ``at``, NULL while it stays). Each level is the previous one joined to the changes into
-    its stage — PostHog's levels [1]_ — kept as separate relations: the engines' optimisers
-    handle twenty of them side by side, but not twenty nested left joins.
+    ``at``, NULL while it stays).
+
+    Most deals enter each stage once: their path is in the kept first entries
+    (``deal_stage_entry``) and read from there in one pass (:func:`_single_pass_levels`).
+    Deals that entered a step's stage more than once, and every deal under
+    ``strict_order``, go through the stage history (:func:`_history_levels`); both give the
+    same levels for a deal that entered each stage once.
     """
     entrants = _entrants(s, query, stage_ids[0])
+    if query.strict_order:
+        return _history_levels(s, query, entrants, stage_ids)
+    entries = s["deal_stage_entry"]
+    again = entries.filter(entries.to_stage_id.isin(stage_ids), entries.entries > 1)
+    once = entrants.filter(~entrants.deal_id.isin(again.deal_id))
+    twice = entrants.filter(entrants.deal_id.isin(again.deal_id))
+    return [
+        ibis.union(fast, slow)
+        for fast, slow in zip(
+            _single_pass_levels(s, once, stage_ids),
+            _history_levels(s, query, twice, stage_ids),
+            strict=True,
+        )
+    ]
+
+
+CARRIED = ["deal_id", "client_id", "key", "cohort", "start_at", "window_end"]
+
+
+def _single_pass_levels(s: Sources, entrants: ir.Table, stage_ids: list[int]) -> list[ir.Table]:
+    """Levels of deals that entered each step's stage at most once, from their first entries.
+
+    Such a deal reaches step *k* exactly when it entered the stages of steps 1…k in that
+    order (equal times count) and entered step *k*'s stage within the window: the first entry
+    into a stage is then its only one.
+    """
+    entries = s["deal_stage_entry"]
+    mine = entries.filter(entries.to_stage_id.isin(stage_ids),
+                          entries.deal_id.isin(entrants.deal_id))
+    pivot = mine.group_by(path_deal=mine.deal_id).aggregate(
+        **{
+            column: mine[source].min(where=mine.to_stage_id == stage_id)
+            for number, stage_id in enumerate(stage_ids, start=1)
+            for column, source in ((f"at_{number}", "first_at"), (f"next_{number}", "next_at"))
+        }
+    )
+    wide = entrants.join(pivot, entrants.deal_id == pivot.path_deal)
+    levels = [wide.select(*CARRIED, prev_at=ibis.null("timestamp"), at=wide.at_1,
+                          next_at=wide.next_1)]
+    in_order = ibis.literal(True)
+    for number in range(2, len(stage_ids) + 1):
+        at, before = wide[f"at_{number}"], wide[f"at_{number - 1}"]
+        in_order = in_order & (at >= before)  # NULL (never entered) is not in order
+        reached = wide.filter(in_order, at <= wide.window_end)
+        levels.append(reached.select(*CARRIED, prev_at=reached[f"at_{number - 1}"],
+                                     at=reached[f"at_{number}"],
+                                     next_at=reached[f"next_{number}"]))
+    return levels
+
+
+def _history_levels(s: Sources, query: FunnelQuery, entrants: ir.Table,
+                    stage_ids: list[int]) -> list[ir.Table]:
+    """Levels from the stage history: each the previous one joined to the changes into its
+    stage — PostHog's levels [1]_ — kept as separate relations: the engines' optimisers
+    handle twenty of them side by side, but not twenty nested left joins."""
     # Without strict order nothing before the deal's entry matters, and every entry falls in
     # the period: the history can start at the period's first moment.
     since = None if query.strict_order else (
         datetime.combine(query.period.start, time.min) - s.utc_offset)
     history = _history_with_next_change(s, entrants, since)
-    carried = ["deal_id", "client_id", "key", "cohort", "start_at", "window_end"]
+    carried = list(CARRIED)
     if query.strict_order:
         entrants = _with_later_entries(entrants, history, stage_ids)
         carried += [f"later_{k}" for k in range(1, len(stage_ids))]

@@ -48,7 +48,7 @@ class ScorecardQuery(Strict):
 
 
 def _all_calls(s: Sources) -> Fact:
-    return Fact("calls", facts.calls(s), "occurred_at")
+    return Fact("calls", facts.calls(s), "occurred_at", undimensioned=facts.managed_calls(s))
 
 
 def _tasks(s: Sources) -> Fact:

@@ -18,14 +18,13 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from voronka import clock
-from voronka.analytics.engine import open_sources
+from voronka.analytics.engine import analysis_sources
 from voronka.analytics.runner import Runner
 from voronka.analytics.scoring import repository
 from voronka.analytics.scoring.backtest import backtest, quality
 from voronka.analytics.scoring.features import FEATURES, HORIZON_HOURS, NUMERIC, deal_features
 from voronka.analytics.scoring.model import LeadScorer
 from voronka.analytics.scoring.models import ModelRun, RunStatus
-from voronka.analytics.sources import EngineKind
 from voronka.config import Settings
 from voronka.errors import ErrorDetail, InvalidInput
 
@@ -155,9 +154,5 @@ def record_failure(session: Session, *, workspace_id: int, error: str,
 
 def train_on_store(database_url: str, settings: Settings) -> Training:
     """``train`` on the configured analytics engine over the store at ``database_url``."""
-    runner = Runner(open_sources(database_url, settings))
-    try:
-        return train(runner)
-    finally:
-        if runner.sources.kind is not EngineKind.SPARK:  # the Spark session is shared
-            runner.sources.backend.disconnect()
+    with analysis_sources(database_url, settings) as opened:
+        return train(Runner(opened))

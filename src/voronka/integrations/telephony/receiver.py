@@ -7,7 +7,7 @@ its processing job; a redelivery finds the stored event and changes nothing.
 
 from __future__ import annotations
 
-from functools import partial
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -27,36 +27,58 @@ from voronka.integrations.telephony.tasks import PROCESS_EVENT
 from voronka.live import Broker
 
 
-def receive(
-    engine: Engine, broker: Broker | None, settings: Settings, *, provider: str,
-    request: RawRequest, writer: GroupWriter | None = None,
-) -> inbound.Stored:
-    """Handle one webhook request of ``provider``; returns the stored event.
-
-    With a ``writer`` the event is committed together with those of concurrent requests
-    (group commit); without one, in a transaction of its own.
-    """
+def accept(settings: Settings, *, provider: str, request: RawRequest) -> dict[str, Any]:
+    """Verify and validate one webhook request of ``provider``; return the fields to store
+    (the arguments of ``inbound.record``). Raises (401/400/404) before anything is written.
+    Pure CPU work: safe to run on the event loop."""
     handler = PROVIDERS.get(provider)
     if handler is None:
         raise NotFound(f"no telephony provider {provider!r}")
     handler.verify(request, settings)
     delivery = handler.identify(request)
-    store = writer.store if writer is not None else partial(inbound.store_raw, engine)
-    stored = store(
-        workspace_id=settings.hooks_workspace_id,
-        provider=provider,
-        kind=delivery.kind,
-        external_id=delivery.external_id,
-        body=delivery.body,
-        headers=request.headers,
-        content_type=request.content_type,
-        process_with=PROCESS_EVENT,
-        ignored=not delivery.handled,
-    )
-    if stored.created and delivery.handled and broker is not None and broker.listening():
-        events = handler.parse(delivery.kind, delivery.body, clock.now())
-        screen_pop.pop(engine, broker, workspace_id=settings.hooks_workspace_id,
-                       provider=provider, events=events)
+    return {
+        "workspace_id": settings.hooks_workspace_id,
+        "provider": provider,
+        "kind": delivery.kind,
+        "external_id": delivery.external_id,
+        "body": delivery.body,
+        "headers": request.headers,
+        "content_type": request.content_type,
+        "process_with": PROCESS_EVENT,
+        "ignored": not delivery.handled,
+    }
+
+
+def wants_screen_pop(stored: inbound.Stored, broker: Broker | None) -> bool:
+    """Whether a browser may be waiting for this event's card (a new, handled event)."""
+    return (stored.created and stored.event.status is inbound.InboundStatus.RECEIVED
+            and broker is not None and broker.listening())
+
+
+def screen_pop_for(engine: Engine, broker: Broker, settings: Settings,
+                   stored: inbound.Stored) -> int:
+    """Push the caller's card for a stored event to the answering manager (reads the store)."""
+    event = stored.event
+    events = PROVIDERS[event.provider].parse(event.kind, event.body, clock.now())
+    return screen_pop.pop(engine, broker, workspace_id=settings.hooks_workspace_id,
+                          provider=event.provider, events=events)
+
+
+def receive(
+    engine: Engine, broker: Broker | None, settings: Settings, *, provider: str,
+    request: RawRequest, writer: GroupWriter | None = None,
+) -> inbound.Stored:
+    """Handle one webhook request of ``provider`` synchronously; returns the stored event.
+
+    With a ``writer`` the event is committed together with those of concurrent requests
+    (group commit); without one, in a transaction of its own. (The web route runs the same
+    steps without holding a thread while the event is committed.)
+    """
+    fields = accept(settings, provider=provider, request=request)
+    stored = writer.store(**fields) if writer is not None else inbound.store_raw(engine, **fields)
+    if wants_screen_pop(stored, broker):
+        assert broker is not None
+        screen_pop_for(engine, broker, settings, stored)
     return stored
 
 

@@ -23,8 +23,7 @@ from voronka.access.policy import Scope
 from voronka.activity import service as activity_service
 from voronka.activity.models import Activity, ActivityKind, CallStatus, Direction
 from voronka.activity.schemas import ActivityCreate, ActivityUpdate
-from voronka.campaign import repository as campaign_repository
-from voronka.campaign.models import Campaign, Touchpoint, TouchpointKind, TrackingNumber
+from voronka.campaign.models import Touchpoint, TouchpointKind, TrackingNumber
 from voronka.client import service as client_service
 from voronka.client.contact import normalize_phone
 from voronka.client.models import Client, ContactKind
@@ -34,6 +33,7 @@ from voronka.deal import service as deal_service
 from voronka.deal.schemas import DealCreate
 from voronka.integrations.telephony import repository
 from voronka.integrations.telephony.base import CallEvent
+from voronka.integrations.telephony.lookups import Lookups, lock_phones
 from voronka.integrations.telephony.models import CallPhase, TelephonyCall
 
 SUBJECTS = {Direction.INBOUND: "Входящий звонок / Inbound call",
@@ -57,20 +57,20 @@ def display(e164: str) -> str:
     )
 
 
-def _source(session: Session, number: TrackingNumber | None) -> tuple[int | None, int | None]:
+def _source(look: Lookups, number: TrackingNumber | None) -> tuple[int | None, int | None]:
     """(channel id, campaign id) a tracking number stands for."""
     if number is None:
         return None, None
     channel_id = number.channel_id
     if channel_id is None and number.campaign_id is not None:
-        campaign = session.get(Campaign, number.campaign_id)
+        campaign = look.campaign(number.campaign_id)
         channel_id = campaign.channel_id if campaign else None
     return channel_id, number.campaign_id
 
 
-def _tracking(session: Session, workspace_id: int, raw: str | None) -> TrackingNumber | None:
+def _tracking(look: Lookups, raw: str | None) -> TrackingNumber | None:
     e164 = phone_or_none(raw)
-    found = campaign_repository.find_number(session, workspace_id, e164) if e164 else None
+    found = look.tracking_number(e164) if e164 else None
     return found if found is not None and found.is_active else None
 
 
@@ -90,9 +90,11 @@ def dynamic_reservation(session: Session, number: TrackingNumber | None, at: dat
 
 
 def _client(
-    session: Session, actor: Actor, number: str, owner_id: int | None, source: tuple[int | None, int | None]
+    session: Session, look: Lookups, actor: Actor, number: str, owner_id: int | None,
+    source: tuple[int | None, int | None],
 ) -> tuple[Client, bool]:
-    found = repository.client_with_phone(session, actor.workspace_id, number)
+    lock_phones(session, actor.workspace_id, [number])  # before looking: see lookups.py
+    found = look.client_with_phone(number)
     if found is not None:
         return found, False
     data = ClientCreate(
@@ -162,41 +164,40 @@ def _visit_fields(reservation: Any) -> dict[str, Any]:
 
 
 def _client_and_deal(
-    session: Session, actor: Actor, number: str, user_id: int | None,
+    session: Session, look: Lookups, actor: Actor, number: str, user_id: int | None,
     source: tuple[int | None, int | None],
 ) -> tuple[Client, bool, int | None]:
     """The caller's client (created when unknown, with a lead deal) and the deal to attach to:
     the most recent open one."""
-    client, created = _client(session, actor, number, user_id, source)
-    deals = repository.open_deals(session, client.id, limit=1)
-    if deals:
-        return client, created, deals[0].id
-    return client, created, _lead_deal(session, actor, client, user_id, source) if created else None
+    client, created = _client(session, look, actor, number, user_id, source)
+    deal_id = None if created else look.open_deal(client.id)
+    if deal_id is None and created:
+        deal_id = _lead_deal(session, actor, client, user_id, source)
+    look.remember_client(number, client, deal_id)
+    return client, created, deal_id
 
 
-def _open(session: Session, actor: Actor, provider: str, event: CallEvent) -> TelephonyCall | None:
+def _open(
+    session: Session, look: Lookups, actor: Actor, provider: str, event: CallEvent
+) -> TelephonyCall | None:
     settings = get_settings()
     number = phone_or_none(event.client_number)
-    user_id = (
-        repository.user_for_extension(session, actor.workspace_id, event.extension)
-        if event.extension else None
-    )
+    user_id = look.user_for_extension(event.extension) if event.extension else None
     if number is None and user_id is None:
         return None
     inbound = event.direction is Direction.INBOUND
-    tracking = _tracking(session, actor.workspace_id, event.tracking_number) if inbound else None
+    tracking = _tracking(look, event.tracking_number) if inbound else None
     started_at = event.started_at or event.answered_at or event.occurred_at
     reservation = dynamic_reservation(session, tracking, started_at)
-    source = _source(session, tracking)
+    source = _source(look, tracking)
     if reservation is not None:  # the visit that saw the number says where the caller came from
         source = (reservation.channel_id, reservation.campaign_id)
     client, created_client, deal_id = (
-        _client_and_deal(session, actor, number, user_id, source)
+        _client_and_deal(session, look, actor, number, user_id, source)
         if number is not None else (None, False, None)
     )
-    unique = inbound and number is not None and not repository.called_since(
-        session, actor.workspace_id, number,
-        started_at - timedelta(days=settings.call_unique_days), started_at,
+    unique = inbound and number is not None and not look.called_since(
+        number, started_at - timedelta(days=settings.call_unique_days), started_at
     )
     status = _initial_status(event)
     activity, _ = activity_service.create(
@@ -238,15 +239,18 @@ def _open(session: Session, actor: Actor, provider: str, event: CallEvent) -> Te
     )
     session.add(call)
     session.flush()
+    look.remember_call(call)
     return call
 
 
-def _advance(session: Session, actor: Actor, call: TelephonyCall, event: CallEvent) -> None:
+def _advance(
+    session: Session, look: Lookups, actor: Actor, call: TelephonyCall, event: CallEvent
+) -> None:
     activity = session.get(Activity, call.activity_id)
     assert activity is not None
     patch: dict[str, Any] = {}
     if call.user_id is None and event.extension:
-        user_id = repository.user_for_extension(session, actor.workspace_id, event.extension)
+        user_id = look.user_for_extension(event.extension)
         if user_id is not None:
             call.user_id, call.manager_extension = user_id, event.extension
             patch["owner_id"] = user_id
@@ -274,15 +278,18 @@ def _advance(session: Session, actor: Actor, call: TelephonyCall, event: CallEve
 
 
 def apply(
-    session: Session, *, workspace_id: int, provider: str, event: CallEvent
+    session: Session, *, workspace_id: int, provider: str, event: CallEvent,
+    lookups: Lookups | None = None,
 ) -> TelephonyCall | None:
     """Apply one call event; return the call, or None when there is nothing to attach it to
-    (a hidden number and no known manager)."""
+    (a hidden number and no known manager). ``lookups`` answers the reads of a batch
+    (see :mod:`voronka.integrations.telephony.lookups`); without it each read is a query."""
     actor = Actor.system(workspace_id)
-    call = repository.call_by_provider_id(session, workspace_id, provider, event.call_id[:128])
+    look = lookups or Lookups(session, workspace_id)
+    call = look.call(provider, event.call_id[:128])
     if call is None:
-        return _open(session, actor, provider, event)
-    _advance(session, actor, call, event)
+        return _open(session, look, actor, provider, event)
+    _advance(session, look, actor, call, event)
     return call
 
 

@@ -11,6 +11,8 @@ checked against the importer's scope.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -21,13 +23,13 @@ from voronka.client.models import ClientKind, ContactKind
 from voronka.db.types import UTCDateTime
 from voronka.transfer import cells
 from voronka.transfer.bulk import fast
-from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context
+from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
 from voronka.transfer.bulk.staging import Stage
 from voronka.transfer.client_rows import KIND_WORDS
 from voronka.transfer.mapping import ColumnMapping
 from voronka.transfer.options import OnDuplicate
-from voronka.transfer.reading import SourceRow
+from voronka.transfer.reading import RowBatch, SourceRow
 
 STAGE = Stage(
     "import_stage_client",
@@ -109,6 +111,16 @@ _INSERT_TAGS = text(
 )
 
 
+@dataclass
+class _Prepared:
+    columns: Columns
+    kept: list[tuple[Any, ...]]
+    contacts: list[tuple[Any, ...]]
+    tags: list[tuple[Any, ...]]
+    in_file: dict[int, int]  # row number → earlier row number holding its contact
+    encoded: tuple[bytes, bytes, bytes] | None  # the three stages as PostgreSQL's COPY reads them
+
+
 class ClientLoader:
     """Bulk writer of client rows."""
 
@@ -116,22 +128,41 @@ class ClientLoader:
 
     def parts(self, rows: list[SourceRow], mapping: ColumnMapping) -> list[list[SourceRow]]:
         """Companies first, so that contact persons of the same batch find them."""
+        ready = prepared_of(rows)
+        if isinstance(ready, list):
+            return ready  # split and prepared ahead
         column = next((c for c, f in mapping.fields.items() if f == "kind"), None)
         if column is None:
             return [rows]
-        companies = [r for r in rows if _kind_word(r.values.get(column)) is ClientKind.COMPANY]
-        if not companies:
+        batch = RowBatch.of_rows(rows, list(mapping.fields))
+        kinds = [_kind_word(v) is ClientKind.COMPANY for v in batch.column(column)]
+        if not any(kinds):
             return [rows]
-        chosen = {r.number for r in companies}
-        return [companies, [r for r in rows if r.number not in chosen]]
+        companies = batch.take(i for i, company in enumerate(kinds) if company)
+        others = batch.take(i for i, company in enumerate(kinds) if not company)
+        return [companies, others]  # type: ignore[list-item]  # sequences of rows
 
-    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+    def prepare_ahead(self, mapping: ColumnMapping) -> bool:
+        # a contact person's company may be created by an earlier part or batch: its look-up
+        # must see this import's writes, so such files are prepared batch by batch
+        return "company" not in mapping.fields.values()
+
+    def prepare(self, ctx: Context, rows: list[SourceRow]) -> list[RowBatch]:
+        """The batch's parts, each parsed and checked (no database writes)."""
+        parts = []
+        for part in self.parts(rows, ctx.mapping):
+            whole = RowBatch.of_rows(part, list(ctx.mapping.fields))
+            batch = RowBatch(whole.numbers, whole.columns, whole.overflow)  # not ``rows``
+            batch.prepared = self._prepare_part(ctx, batch)  # type: ignore[attr-defined]
+            parts.append(batch)
+        return parts
+
+    def _prepare_part(self, ctx: Context, rows: Sequence[SourceRow]) -> _Prepared:
         columns = Columns(rows, ctx.mapping)
         staged, contacts, tags = self._prepare(ctx, columns)
-        result = BatchResult(rows=len(rows))
         first_holder: dict[tuple[str, str], int] = {}
         kept: list[tuple[Any, ...]] = []
-        in_file: dict[int, int] = {}  # row number → earlier row number holding its contact
+        in_file: dict[int, int] = {}
         for values in staged:
             row_no = values[0]
             keys = contacts.get(row_no, [])
@@ -143,6 +174,19 @@ class ClientLoader:
                 first_holder.setdefault(key[:2], row_no)
             kept.append(values)
         kept_rows = {v[0] for v in kept}
+        points = [
+            (n, k, v, p) for n, items in contacts.items() if n in kept_rows for k, v, p in items
+        ]
+        labels = [(n, t) for n, items in tags.items() if n in kept_rows for t in items]
+        encoded = None
+        if not ctx.sqlite:
+            encoded = (STAGE.encode(kept), CONTACTS.encode(points), TAGS.encode(labels))
+        return _Prepared(columns, kept, points, labels, in_file, encoded)
+
+    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+        ready: _Prepared = prepared_of(rows) or self._prepare_part(ctx, rows)
+        columns, in_file = ready.columns, ready.in_file
+        result = BatchResult(rows=len(columns))
         if not ctx.sqlite:
             # Two bulk imports must not both find a phone free and both insert it: batches of
             # client imports of a workspace take turns (SQLite writers always do).
@@ -150,24 +194,20 @@ class ClientLoader:
         STAGE.reset(ctx.conn)
         CONTACTS.reset(ctx.conn)
         TAGS.reset(ctx.conn)
-        STAGE.load(ctx.conn, kept)
-        CONTACTS.load(
-            ctx.conn,
-            [(n, k, v, p) for n, items in contacts.items() if n in kept_rows for k, v, p in items],
-        )
-        TAGS.load(ctx.conn, [(n, t) for n, items in tags.items() if n in kept_rows for t in items])
+        stage, contacts, tags = ready.encoded or (None, None, None)
+        STAGE.load(ctx.conn, ready.kept, stage)
+        CONTACTS.load(ctx.conn, ready.contacts, contacts)
+        TAGS.load(ctx.conn, ready.tags, tags)
         matched = self._match(ctx, columns, result)
         self._insert(ctx, result)
-        result.errors.update({rows[i].number: e for i, e in columns.errors.items()})
+        result.errors.update({columns.numbers[i]: e for i, e in columns.errors.items()})
         result.duplicates += len(in_file)
-        result.sample = _sample(rows, result, matched, in_file)
+        result.sample = _sample(columns.numbers, result, matched, in_file)
         return result
 
     def _prepare(
         self, ctx: Context, columns: Columns
-    ) -> tuple[
-        list[tuple[Any, ...]], dict[int, list[tuple[str, str, bool]]], dict[int, list[str]]
-    ]:
+    ) -> tuple[list[tuple[Any, ...]], dict[int, list[tuple[str, str, bool]]], dict[int, list[str]]]:
         names = columns.text("name", 300, required=True)
         kinds = columns.parse("kind", _kind)
         titles = columns.text("job_title", 200)
@@ -180,7 +220,7 @@ class ClientLoader:
         staged: list[tuple[Any, ...]] = []
         contacts: dict[int, list[tuple[str, str, bool]]] = {}
         tags: dict[int, list[str]] = {}
-        for i, row in enumerate(columns.rows):
+        for i, number in enumerate(columns.numbers):
             owner_id = owners[i] or ctx.default_owner_id
             if not columns.failed(i) and not ctx.owner_allowed(owner_id):
                 columns.fail(i, "owner" if owners[i] else None, OWNER_REFUSED)
@@ -193,13 +233,23 @@ class ClientLoader:
             search = " ".join([name, *(p[1] for p in points), *row_tags]).casefold()
             kind = (kinds[i] or ClientKind.PERSON).value
             staged.append(
-                (row.number, name, kind, titles[i], owner_id, channels[i], companies[i],
-                 search, None, None)
+                (
+                    number,
+                    name,
+                    kind,
+                    titles[i],
+                    owner_id,
+                    channels[i],
+                    companies[i],
+                    search,
+                    None,
+                    None,
+                )
             )
             if points:
-                contacts[row.number] = points
+                contacts[number] = points
             if row_tags:
-                tags[row.number] = row_tags
+                tags[number] = row_tags
         return staged, contacts, tags
 
     @staticmethod
@@ -237,13 +287,14 @@ class ClientLoader:
             [{"client": client, "row": row} for row, client in matched.items()],
         )
         visible = self._visible(ctx, set(matched.values()))
-        by_number = {row.number: i for i, row in enumerate(columns.rows)}
+        by_number = {number: i for i, number in enumerate(columns.numbers)}
         for row_no, client_id in matched.items():
             if client_id in visible:
                 result.duplicates += 1
             else:
-                columns.fail(by_number[row_no], "phone" if columns.mapped("phone") else "email",
-                             HIDDEN)
+                columns.fail(
+                    by_number[row_no], "phone" if columns.mapped("phone") else "email", HIDDEN
+                )
         return {n: c for n, c in matched.items() if c in visible}
 
     @staticmethod
@@ -295,19 +346,17 @@ def _tags(value: object) -> list[str]:
 
 
 def _sample(
-    rows: list[SourceRow], result: BatchResult, matched: dict[int, int], in_file: dict[int, int]
+    numbers: list[int], result: BatchResult, matched: dict[int, int], in_file: dict[int, int]
 ) -> list[dict[str, Any]]:
     """The first rows' outcomes, without personal values (row numbers and ids only)."""
     sample: list[dict[str, Any]] = []
-    for row in rows[:SAMPLE_ROWS]:
-        if row.number in result.errors:
-            sample.append({"row": row.number, "outcome": "error"})
-        elif row.number in matched:
-            sample.append({"row": row.number, "outcome": "duplicate", "client_id": matched[row.number]})
-        elif row.number in in_file:
-            sample.append(
-                {"row": row.number, "outcome": "duplicate", "of_row": in_file[row.number]}
-            )
+    for number in numbers[:SAMPLE_ROWS]:
+        if number in result.errors:
+            sample.append({"row": number, "outcome": "error"})
+        elif number in matched:
+            sample.append({"row": number, "outcome": "duplicate", "client_id": matched[number]})
+        elif number in in_file:
+            sample.append({"row": number, "outcome": "duplicate", "of_row": in_file[number]})
         else:
-            sample.append({"row": row.number, "outcome": "create"})
+            sample.append({"row": number, "outcome": "create"})
     return sample

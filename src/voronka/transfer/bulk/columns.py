@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from voronka.transfer import cells
 from voronka.transfer.mapping import ColumnMapping
-from voronka.transfer.reading import CellValue, SourceRow
+from voronka.transfer.reading import CellValue, RowBatch, SourceRow
 from voronka.transfer.report import RowError, shown_value
 
 T = TypeVar("T")
@@ -23,14 +23,15 @@ class Columns:
 
     def __init__(self, rows: Sequence[SourceRow], mapping: ColumnMapping) -> None:
         self.rows = rows
+        self.batch = RowBatch.of_rows(rows, list(mapping.fields))
+        self.numbers = self.batch.numbers
         self.errors: dict[int, list[RowError]] = {}
         self._column_of = {name: column for column, name in mapping.fields.items()}
-        for index, row in enumerate(rows):
-            if row.overflow:
-                self.fail(index, None, OVERFLOW)
+        for index in sorted(self.batch.overflow):
+            self.fail(index, None, OVERFLOW)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.numbers)
 
     def mapped(self, field: str) -> bool:
         return field in self._column_of
@@ -38,14 +39,17 @@ class Columns:
     def raw(self, field: str) -> list[CellValue]:
         column = self._column_of.get(field)
         if column is None:
-            return [None] * len(self.rows)
-        return [row.values.get(column) for row in self.rows]
+            return [None] * len(self.numbers)
+        return self.batch.column(column)
 
     def text(self, field: str, max_length: int, *, required: bool = False) -> list[str | None]:
         """Trimmed text (``None`` when blank); longer than ``max_length`` is an error."""
         out: list[str | None] = []
         for index, value in enumerate(self.raw(field)):
-            text = cells.text(value) if value is not None else ""
+            if value.__class__ is str and value[:1] != "'":  # type: ignore[index]
+                text = value.strip()  # type: ignore[union-attr]  # cells.text without a prefix
+            else:
+                text = cells.text(value) if value is not None else ""
             if not text:
                 if required:
                     self.fail(index, field, "required")
@@ -78,7 +82,7 @@ class Columns:
         shown = cells.text(value) if value is not None else None
         self.errors.setdefault(index, []).append(
             RowError(
-                row=self.rows[index].number,
+                row=self.numbers[index],
                 column=column,
                 field=field,
                 value=shown_value(shown or None),

@@ -33,9 +33,12 @@ from voronka.audit import service as audit
 from voronka.config import get_settings
 from voronka.db.session import unit_of_work
 from voronka.errors import ErrorDetail, Forbidden, InvalidInput, NotFound
+from voronka.transfer.bulk import pipeline
 from voronka.transfer.bulk.activities import ActivityLoader
 from voronka.transfer.bulk.base import BatchResult, Context, Loader
 from voronka.transfer.bulk.clients import ClientLoader
+from voronka.transfer.bulk.deals import DealLoader
+from voronka.transfer.bulk.orders import OrderLoader
 from voronka.transfer.bulk.products import ProductLoader
 from voronka.transfer.bulk.touchpoints import TouchpointLoader
 from voronka.transfer.mapping import ColumnMapping, Entity, resolve
@@ -49,10 +52,14 @@ LOADERS: dict[Entity, Callable[[], Loader]] = {
     Entity.TOUCHPOINTS: TouchpointLoader,
     Entity.PRODUCTS: ProductLoader,
     Entity.ACTIVITIES: ActivityLoader,
+    Entity.ORDERS: OrderLoader,
+    Entity.DEALS: DealLoader,
 }
 Progress = Callable[[int, int | None, int], None]  # rows done, rows in the file, checkpoint
+GroupKey = Callable[[SourceRow], object]
 RESOURCES = {Entity.CLIENTS: "client", Entity.TOUCHPOINTS: "touchpoint",
-             Entity.PRODUCTS: "product", Entity.ACTIVITIES: "activity"}
+             Entity.PRODUCTS: "product", Entity.ACTIVITIES: "activity",
+             Entity.ORDERS: "order", Entity.DEALS: "deal"}
 #: Bulk runs read large files in batches, so they take more rows than a row-by-row import
 BULK_LIMITS = ReadLimits(max_rows=10_000_000)
 
@@ -75,14 +82,23 @@ def execute(
         if not scope:
             raise Forbidden(f"your role may not import {entity.value}")
         path = Path(run.stored_path or "")
-        with open_table(path, FileFormat(run.file_format), limits or BULK_LIMITS) as table:
-            mapping = resolve(entity, table.columns, run.options.get("explicit_mapping", {}))
+        with open_table(path, FileFormat(run.file_format), limits or BULK_LIMITS,
+                        columnar=True) as table:
+            mapping = resolve(entity, table.columns, run.options.get("explicit_mapping", {}),
+                              bulk=True)
             _save(engine, run_id, mapping={"columns": mapping.fields,
                                            "unknown": mapping.unknown_columns},
                   rows_hint=table.row_count_hint)
-            rows = (r for r in table.rows if r.number > run.checkpoint_row)
-            batches = _batches(rows, int(run.options.get("batch_size", 5000)))
-            job = _Job(engine, run, actor, scope, mapping, LOADERS[entity](), progress,
+            loader = LOADERS[entity]()
+            if hasattr(loader, "configure"):  # options of one entity (orders: create_products)
+                loader.configure(run.options)
+            size, key = int(run.options.get("batch_size", 5000)), _group_key(loader, mapping)
+            if key is None:
+                batches: Iterator[Any] = table.batches(size, after=run.checkpoint_row)
+            else:
+                rows = (r for r in table.rows if r.number > run.checkpoint_row)
+                batches = _batches(rows, size, key)
+            job = _Job(engine, run, actor, scope, mapping, loader, progress,
                        table.row_count_hint)
             if run.mode == ImportMode.PER_ROW and not run.dry_run:
                 job.per_batch(batches)
@@ -135,7 +151,7 @@ class _Job:
     def per_batch(self, batches: Iterator[list[SourceRow]]) -> None:
         with self._connection() as conn:
             ctx = self._context(conn)
-            for batch in batches:
+            for batch in pipeline.ahead(batches, self.loader, self.engine, ctx):
                 with conn.begin():
                     result = self._write(ctx, batch)
                     self.checkpoint = batch[-1].number
@@ -150,7 +166,7 @@ class _Job:
             ctx = self._context(conn)
             transaction = conn.begin()
             try:
-                for batch in batches:
+                for batch in pipeline.ahead(batches, self.loader, self.engine, ctx):
                     self._tally(self._write(ctx, batch))
                     ctx.session.close()
                     self._report()
@@ -265,8 +281,27 @@ def _audit(session: Session, actor: Actor, run: ImportRun) -> None:
     )
 
 
-def _batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
-    while batch := list(islice(rows, size)):
+def _group_key(loader: Loader, mapping: ColumnMapping) -> GroupKey | None:
+    """The loader's key of rows that belong together (an order's lines), if it has one."""
+    group_key = getattr(loader, "group_key", None)
+    return group_key(mapping) if group_key is not None else None
+
+
+def _batches(
+    rows: Iterator[SourceRow], size: int, key: GroupKey | None = None
+) -> Iterator[list[SourceRow]]:
+    """Batches of ``size`` rows; with ``key``, a batch goes on while the key of its last row
+    does, so adjacent rows of one group (and the checkpoint after them) stay together."""
+    carry: list[SourceRow] = []
+    while batch := carry + list(islice(rows, max(size - len(carry), 0))):
+        carry = []
+        if key is not None:
+            last = key(batch[-1])
+            for row in rows:
+                if key(row) != last:
+                    carry = [row]
+                    break
+                batch.append(row)
         yield batch
 
 

@@ -9,6 +9,7 @@ re-importing a file adds nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import text
 from voronka.campaign.models import TouchpointKind
 from voronka.transfer import cells
 from voronka.transfer.bulk import fast
-from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context
+from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
 from voronka.transfer.bulk.staging import Stage
 from voronka.transfer.mapping import ColumnMapping
@@ -48,7 +49,6 @@ STAGE = Stage(
         ("kind", "text"),
         ("occurred_at", "time"),
         ("channel_id", "id"),
-        ("campaign_id", "id"),
         ("utm_source", "text"),
         ("utm_medium", "text"),
         ("utm_campaign", "text"),
@@ -56,52 +56,72 @@ STAGE = Stage(
         ("landing_page", "text"),
         ("pages", "int"),
         ("seconds_on_site", "int"),
-        ("unknown_client", "bool"),
-        ("duplicate", "bool"),
     ),
+    indexed=False,
 )
-_STATEMENTS = [
-    # a client named by id must exist in the workspace
-    """UPDATE import_stage_touchpoint SET unknown_client = true
-       WHERE client_id IS NOT NULL AND NOT EXISTS (
-         SELECT 1 FROM client c WHERE c.id = import_stage_touchpoint.client_id
-           AND c.workspace_id = :ws AND c.is_deleted = false)""",
-    """UPDATE import_stage_touchpoint SET client_id = (
-         SELECT min(cp.client_id) FROM contact_point cp
-         JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
-         WHERE cp.workspace_id = :ws AND cp.kind = 'phone'
-           AND cp.value = import_stage_touchpoint.phone)
-       WHERE client_id IS NULL AND phone IS NOT NULL""",
-    """UPDATE import_stage_touchpoint SET client_id = (
-         SELECT min(cp.client_id) FROM contact_point cp
-         JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
-         WHERE cp.workspace_id = :ws AND cp.kind = 'email'
-           AND cp.value = import_stage_touchpoint.email)
-       WHERE client_id IS NULL AND email IS NOT NULL""",
-    """UPDATE import_stage_touchpoint SET campaign_id = (
-         SELECT min(c.id) FROM campaign c
-         WHERE c.workspace_id = :ws
-           AND lower(c.utm_campaign) = lower(import_stage_touchpoint.utm_campaign)
-           AND (c.utm_source IS NULL OR import_stage_touchpoint.utm_source IS NULL
-                OR lower(c.utm_source) = lower(import_stage_touchpoint.utm_source)))
-       WHERE utm_campaign IS NOT NULL""",
-    """UPDATE import_stage_touchpoint SET channel_id = (
-         SELECT c.channel_id FROM campaign c WHERE c.id = import_stage_touchpoint.campaign_id)
-       WHERE channel_id IS NULL AND campaign_id IS NOT NULL""",
-]
-_DUPLICATES = """UPDATE import_stage_touchpoint SET duplicate = true WHERE EXISTS (
+# Every staged row matched in one pass of joins: the client named by id must exist in the
+# workspace, else the client holding the row's phone, else its e-mail; the campaign by UTM
+# values (case-insensitive; utm_source compared when both sides have one); the channel from
+# the row, else the campaign. ``duplicate``: a stored touchpoint with the same time, kind,
+# visitor and client.
+_MATCHED = """
+  m AS (
+    SELECT s.row_no, s.visitor_id, s.kind, s.occurred_at, s.utm_source, s.utm_medium,
+      s.utm_campaign, s.referrer, s.landing_page, s.pages, s.seconds_on_site,
+      CASE WHEN s.client_id IS NOT NULL AND known.id IS NULL THEN 1 ELSE 0 END
+        AS unknown_client,
+      coalesce(s.client_id, ph.client_id, em.client_id) AS client_id,
+      cm.id AS campaign_id, coalesce(s.channel_id, cm.channel_id) AS channel_id
+    FROM import_stage_touchpoint s
+    LEFT JOIN client known ON known.id = s.client_id AND known.workspace_id = :ws
+      AND known.is_deleted = false
+    LEFT JOIN (
+      SELECT cp.value, min(cp.client_id) AS client_id
+      FROM contact_point cp JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
+      WHERE cp.workspace_id = :ws AND cp.kind = 'phone'
+        AND cp.value IN (SELECT phone FROM import_stage_touchpoint WHERE phone IS NOT NULL)
+      GROUP BY cp.value) ph ON ph.value = s.phone
+    LEFT JOIN (
+      SELECT cp.value, min(cp.client_id) AS client_id
+      FROM contact_point cp JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
+      WHERE cp.workspace_id = :ws AND cp.kind = 'email'
+        AND cp.value IN (SELECT email FROM import_stage_touchpoint WHERE email IS NOT NULL)
+      GROUP BY cp.value) em ON em.value = s.email
+    LEFT JOIN (
+      SELECT s2.row_no, min(c.id) AS id
+      FROM import_stage_touchpoint s2 JOIN campaign c ON c.workspace_id = :ws
+        AND lower(c.utm_campaign) = lower(s2.utm_campaign)
+        AND (c.utm_source IS NULL OR s2.utm_source IS NULL
+             OR lower(c.utm_source) = lower(s2.utm_source))
+      GROUP BY s2.row_no) found ON found.row_no = s.row_no
+    LEFT JOIN campaign cm ON cm.id = found.id
+  ),
+  f AS (
+    SELECT m.*, {duplicate} AS duplicate FROM m
+  )"""
+# a correlated probe of the (workspace, time) index per row, never a hash of every stored
+# touchpoint of the workspace (which the planner picks on stale statistics: quadratic)
+_DUPLICATE = """CASE WHEN m.unknown_client = 0 AND (
       SELECT 1 FROM touchpoint t
-      WHERE t.workspace_id = :ws AND t.occurred_at = import_stage_touchpoint.occurred_at
-        AND t.kind = import_stage_touchpoint.kind
-        AND coalesce(t.visitor_id, '') = coalesce(import_stage_touchpoint.visitor_id, '')
-        AND coalesce(t.client_id, 0) = coalesce(import_stage_touchpoint.client_id, 0))"""
+      WHERE t.workspace_id = :ws AND t.occurred_at = m.occurred_at AND t.kind = m.kind
+        AND coalesce(t.visitor_id, '') = coalesce(m.visitor_id, '')
+        AND coalesce(t.client_id, 0) = coalesce(m.client_id, 0) LIMIT 1) IS NOT NULL
+      THEN 1 ELSE 0 END"""
 _INSERT = """INSERT INTO touchpoint (workspace_id, visitor_id, client_id, kind, occurred_at,
       channel_id, campaign_id, utm_source, utm_medium, utm_campaign, referrer, landing_page,
       pages, seconds_on_site)
     SELECT :ws, visitor_id, client_id, kind, occurred_at, channel_id, campaign_id, utm_source,
       utm_medium, utm_campaign, referrer, landing_page, pages, seconds_on_site
-    FROM import_stage_touchpoint
-    WHERE duplicate = false AND unknown_client = false ORDER BY row_no"""
+    FROM f WHERE duplicate = 0 AND unknown_client = 0 ORDER BY row_no"""
+_FLAGGED = "SELECT row_no, unknown_client FROM f WHERE unknown_client = 1 OR duplicate = 1"
+
+
+@dataclass
+class _Prepared:
+    columns: Columns
+    kept: list[tuple[Any, ...]]
+    in_file: set[int]
+    encoded: bytes | None  # ``kept`` as PostgreSQL's COPY reads it
 
 
 class TouchpointLoader:
@@ -112,10 +132,13 @@ class TouchpointLoader:
     def parts(self, rows: list[SourceRow], mapping: ColumnMapping) -> list[list[SourceRow]]:
         return [rows]
 
-    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+    def prepare_ahead(self, mapping: ColumnMapping) -> bool:
+        return True  # prepare reads only users and channels, which an import never changes
+
+    def prepare(self, ctx: Context, rows: list[SourceRow]) -> _Prepared:
+        """Parse and check the batch, and drop rows repeated in it (no database writes)."""
         columns = Columns(rows, ctx.mapping)
-        staged = self._prepare(ctx, columns)
-        result = BatchResult(rows=len(rows))
+        staged = self._parse(ctx, columns)
         seen: set[tuple[Any, ...]] = set()
         kept: list[tuple[Any, ...]] = []
         in_file: set[int] = set()
@@ -126,38 +149,49 @@ class TouchpointLoader:
                 continue
             seen.add(key)
             kept.append(values)
+        return _Prepared(columns, kept, in_file, None if ctx.sqlite else STAGE.encode(kept))
+
+    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+        ready = prepared_of(rows) or self.prepare(ctx, rows)
+        columns, in_file = ready.columns, set(ready.in_file)
         STAGE.reset(ctx.conn)
-        STAGE.load(ctx.conn, kept)
+        STAGE.load(ctx.conn, ready.kept, ready.encoded)
+        duplicate = "0" if ctx.on_duplicate is OnDuplicate.CREATE else _DUPLICATE
+        matched = _MATCHED.format(duplicate=duplicate)
         ws = {"ws": ctx.actor.workspace_id}
-        for statement in _STATEMENTS:
-            ctx.conn.execute(text(statement), ws)
-        if ctx.on_duplicate is not OnDuplicate.CREATE:
-            ctx.conn.execute(text(_DUPLICATES), ws)
-        flags = {
-            row_no: (bool(unknown), bool(duplicate))
-            for row_no, unknown, duplicate in ctx.conn.execute(
-                text("SELECT row_no, unknown_client, duplicate FROM import_stage_touchpoint "
-                     "WHERE unknown_client = true OR duplicate = true")
-            )
-        }
-        by_number = {row.number: i for i, row in enumerate(rows)}
-        for row_no, (unknown, duplicate) in flags.items():
+        if ctx.sqlite:  # no INSERT inside WITH: the matching is run twice
+            flagged = ctx.conn.execute(text(f"WITH {matched} {_FLAGGED}"), ws).all()
+            ctx.conn.execute(text(f"WITH {matched} {_INSERT}"), ws)
+        else:
+            flagged = ctx.conn.execute(
+                text(f"WITH {matched}, written AS ({_INSERT}) {_FLAGGED}"), ws
+            ).all()
+        index_of = {number: i for i, number in enumerate(columns.numbers)}
+        for row_no, unknown in flagged:
             if unknown:
-                columns.fail(by_number[row_no], "client_id", "no client with this id")
-            elif duplicate:
+                columns.fail(index_of[row_no], "client_id", "no client with this id")
+            else:
                 in_file.add(row_no)
-        result.created = ctx.conn.execute(text(_INSERT), ws).rowcount
+        ctx.wrote_into("touchpoint")
+        result = BatchResult(rows=len(columns))
+        result.created = len(ready.kept) - len(flagged)
         result.duplicates = len(in_file)
-        result.errors = {rows[i].number: e for i, e in columns.errors.items()}
+        result.errors = {columns.numbers[i]: e for i, e in columns.errors.items()}
         result.sample = [
-            {"row": r.number, "outcome": "error" if r.number in result.errors
-             else "duplicate" if r.number in in_file else "create"}
-            for r in rows[:SAMPLE_ROWS]
+            {
+                "row": n,
+                "outcome": "error"
+                if n in result.errors
+                else "duplicate"
+                if n in in_file
+                else "create",
+            }
+            for n in columns.numbers[:SAMPLE_ROWS]
         ]
         return result
 
-    def _prepare(self, ctx: Context, columns: Columns) -> list[tuple[Any, ...]]:
-        moments = columns.parse("occurred_at", lambda v: cells.moment(v, ctx.zone))
+    def _parse(self, ctx: Context, columns: Columns) -> list[tuple[Any, ...]]:
+        moments = columns.parse("occurred_at", fast.Moments(ctx.zone))
         for index, moment in enumerate(moments):
             if moment is None and not columns.failed(index):
                 columns.fail(index, "occurred_at", "required")
@@ -173,17 +207,42 @@ class TouchpointLoader:
         pages = columns.parse("pages", _count)
         seconds = columns.parse("seconds_on_site", _count)
         staged: list[tuple[Any, ...]] = []
-        for i, row in enumerate(columns.rows):
-            if columns.failed(i):
+        stored_time = _time_for(ctx)
+        failed = columns.errors
+        for i, number in enumerate(columns.numbers):
+            if i in failed:
                 continue
-            staged.append((
-                row.number, visitors[i], client_ids[i], phones[i], emails[i],
-                (kinds[i] or TouchpointKind.VISIT).value, _stored_time(ctx, moments[i]),
-                channels[i], None, utm["utm_source"][i], utm["utm_medium"][i],
-                utm["utm_campaign"][i], referrers[i], landings[i], pages[i] or 0,
-                seconds[i] or 0, False, False,
-            ))
+            kind = kinds[i]
+            staged.append(
+                (
+                    number,
+                    visitors[i],
+                    client_ids[i],
+                    phones[i],
+                    emails[i],
+                    kind.value if kind is not None else _VISIT,
+                    stored_time(moments[i]),
+                    channels[i],
+                    utm["utm_source"][i],
+                    utm["utm_medium"][i],
+                    utm["utm_campaign"][i],
+                    referrers[i],
+                    landings[i],
+                    pages[i] or 0,
+                    seconds[i] or 0,
+                )
+            )
         return staged
+
+
+_VISIT = TouchpointKind.VISIT.value
+
+
+def _time_for(ctx: Context) -> Any:
+    """How this store takes a UTC instant: the driver's own on PostgreSQL."""
+    if ctx.sqlite:
+        return lambda moment: _stored_time(ctx, moment)
+    return lambda moment: moment
 
 
 def _stored_time(ctx: Context, moment: datetime | None) -> Any:

@@ -2,17 +2,24 @@
 
 Every handler verifies, stores the raw event (its own transaction) and answers; the work
 happens in a job. See docs/integrations.md for each provider's set-up.
+
+These routes are the hot path of ingestion (docs/benchmarks.md, "Webhook ingestion"), so
+they stay lean: no dependencies, verification on the event loop, the store awaited without
+holding a thread (group commit), and the answer written as bytes (the declared
+``response_model`` documents it).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voronka.access.policy import Action
 from voronka.config import get_settings
@@ -46,12 +53,15 @@ async def _raw(request: Request, **query: str) -> RawRequest:
     )
 
 
-def _answer(stored: inbound.Stored) -> HookAnswer:
+def _answer(stored: inbound.Stored) -> Response:
+    """The :class:`HookAnswer` as bytes (no model validation on the hot path)."""
     event = stored.event
     if not stored.created:
-        return HookAnswer(status="duplicate", event_id=event.id)
-    status = "ignored" if event.status is inbound.InboundStatus.IGNORED else "received"
-    return HookAnswer(status=status, event_id=event.id)
+        status = "duplicate"
+    else:
+        status = "ignored" if event.status is inbound.InboundStatus.IGNORED else "received"
+    body = b'{"status":"%s","event_id":%d}' % (status.encode(), event.id)
+    return Response(body, media_type="application/json")
 
 
 _writer_lock = threading.Lock()
@@ -71,12 +81,17 @@ def writer_of(app: FastAPI) -> GroupWriter | None:
         return writer
 
 
-async def _receive(request: Request, provider: str, **query: str) -> HookAnswer:
-    raw = await _raw(request, **query)
-    stored = await run_in_threadpool(
-        receiver.receive, request.app.state.engine, broker_of(request.app), get_settings(),
-        provider=provider, request=raw, writer=writer_of(request.app),
-    )
+async def _receive(request: Request, provider: str, **query: str) -> Response:
+    settings, engine = get_settings(), request.app.state.engine
+    fields = receiver.accept(settings, provider=provider, request=await _raw(request, **query))
+    writer = writer_of(request.app)
+    if writer is not None:
+        stored = await writer.store_async(**fields)
+    else:
+        stored = await run_in_threadpool(inbound.store_raw, engine, **fields)
+    broker = broker_of(request.app)
+    if receiver.wants_screen_pop(stored, broker):
+        await run_in_threadpool(receiver.screen_pop_for, engine, broker, settings, stored)
     return _answer(stored)
 
 
@@ -87,19 +102,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/generic", response_model=HookAnswer, responses=_ERRORS)
-async def generic_event(request: Request) -> HookAnswer:
+async def generic_event(request: Request) -> Response:
     """A call event in Voronka's generic JSON format (signed with X-Voronka-Signature)."""
     return await _receive(request, "generic")
 
 
 @router.post("/asterisk/events", response_model=HookAnswer, responses=_ERRORS)
-async def asterisk_event(request: Request) -> HookAnswer:
+async def asterisk_event(request: Request) -> Response:
     """One Asterisk AMI event forwarded as JSON (signed with X-Voronka-Signature)."""
     return await _receive(request, "asterisk")
 
 
 @router.post("/zadarma", response_model=HookAnswer, responses=_ERRORS)
-async def zadarma_event(request: Request) -> HookAnswer:
+async def zadarma_event(request: Request) -> Response:
     """A Zadarma PBX notification (form fields, Signature header)."""
     return await _receive(request, "zadarma")
 
@@ -111,7 +126,7 @@ def zadarma_echo(zd_echo: str = "") -> str:
 
 
 @router.post("/mango/events/{event}", response_model=HookAnswer, responses=_ERRORS)
-async def mango_event(request: Request, event: str) -> HookAnswer:
+async def mango_event(request: Request, event: str) -> Response:
     """A Mango Office VPBX notification (``events/call``, ``events/summary``…)."""
     return await _receive(request, "mango", event=event[:64])
 
@@ -128,3 +143,65 @@ async def asterisk_cdr(
         receiver.import_cdr, session, get_settings(), actor=g.actor, text=text
     )
     return CdrAnswer(**counts)
+
+
+HOOKS_PREFIX = "/api/v1/hooks/"
+_SHORTCUTS = {
+    "generic": generic_event,
+    "asterisk/events": asterisk_event,
+    "zadarma": zadarma_event,
+}
+_MANGO = "mango/events/"
+
+
+class HookShortcut:
+    """Send ``POST /api/v1/hooks/<provider>…`` straight to the endpoints above.
+
+    The endpoints are the routes declared on ``router`` (so the API description and the
+    route checks see them); only the lookup is shortened: FastAPI's router tries its
+    routes one by one (~270 here), which cost more CPU than verifying and storing an event.
+    Expected errors are rendered by the application's own exception handlers (one error
+    shape); anything else propagates to the 500 handler, as from a route.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = _shortcut(scope) if scope["type"] == "http" else None
+        if call is None:
+            await self.app(scope, receive, send)
+            return
+        endpoint, params = call
+        request = Request(scope, receive)
+        try:
+            response = await endpoint(request, **params)
+        except Exception as exc:
+            handler = _handler_for(request.app, exc)
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+
+def _shortcut(scope: Scope) -> tuple[Callable[..., Awaitable[Response]], dict[str, str]] | None:
+    path: str = scope["path"]
+    if scope["method"] != "POST" or not path.startswith(HOOKS_PREFIX):
+        return None
+    rest = path[len(HOOKS_PREFIX):]
+    if rest in _SHORTCUTS:
+        return _SHORTCUTS[rest], {}
+    event = rest[len(_MANGO):] if rest.startswith(_MANGO) else ""
+    if event and "/" not in event:
+        return mango_event, {"event": event}
+    return None
+
+
+def _handler_for(app: FastAPI, exc: Exception) -> Callable[..., Awaitable[Response]] | None:
+    """The application's handler of ``exc``'s class (not the catch-all 500 one)."""
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            return None
+        if cls in app.exception_handlers:
+            return app.exception_handlers[cls]  # type: ignore[return-value]
+    return None

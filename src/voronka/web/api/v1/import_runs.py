@@ -1,6 +1,6 @@
 """Bulk imports run as jobs, the list of import runs, saved mappings, ad-spend reports.
 
-``POST /imports/bulk/{clients|touchpoints}`` stores the upload under a server-chosen name in
+``POST /imports/bulk/{entity}`` stores the upload under a server-chosen name in
 the import folder, records an ``import_run`` and queues its job in the request's
 transaction; the answer (202) is the run, whose progress and result are read from
 ``/imports/runs/{id}``. A run — and its error report, which quotes the file — is visible to
@@ -144,6 +144,53 @@ def bulk_activities(
 
 
 @router.post(
+    "/imports/bulk/orders",
+    response_model=runs.RunOut,
+    status_code=202,
+    summary="Queue a bulk import of orders, one row per line (skip or update known numbers)",
+    responses=UPLOAD_RESPONSES,
+)
+def bulk_orders(
+    session: DbSession,
+    g: Annotated[Grant, grant("order", Action.IMPORT)],
+    file: Upload,
+    mode: Mode = ImportMode.ATOMIC,
+    dry_run: DryRun = False,
+    on_duplicate: Annotated[
+        OnDuplicate, Form(description="skip (default) or update known order numbers.")
+    ] = OnDuplicate.SKIP,
+    mapping: Pairs = None,
+    mapping_name: MappingName = None,
+    create_products: Annotated[
+        bool, Form(description="Create a product for an unknown SKU instead of an error.")
+    ] = False,
+) -> Any:
+    return _queue(session, g, Entity.ORDERS, file, mode, dry_run, on_duplicate, mapping,
+                  mapping_name, None, {"create_products": True} if create_products else None)
+
+
+@router.post(
+    "/imports/bulk/deals",
+    response_model=runs.RunOut,
+    status_code=202,
+    summary="Queue a bulk import of deals with their stage history, keyed by external_id",
+    responses=UPLOAD_RESPONSES,
+)
+def bulk_deals(
+    session: DbSession,
+    g: Annotated[Grant, grant("deal", Action.IMPORT)],
+    file: Upload,
+    mode: Mode = ImportMode.ATOMIC,
+    dry_run: DryRun = False,
+    mapping: Pairs = None,
+    mapping_name: MappingName = None,
+    owner: Owner = None,
+) -> Any:
+    return _queue(session, g, Entity.DEALS, file, mode, dry_run, OnDuplicate.SKIP, mapping,
+                  mapping_name, owner)
+
+
+@router.post(
     "/imports/ad-spend",
     response_model=runs.RunDetail,
     summary="Import daily ad spend from a Yandex Direct, VK Ads, Google Ads or generic report",
@@ -259,6 +306,7 @@ def _queue(
     pairs: list[str] | None,
     mapping_name: str | None,
     owner: str | None,
+    extra: dict[str, Any] | None = None,
 ) -> Any:
     file_format = format_of(upload.filename or "")
     explicit = parse_pairs(pairs or [])
@@ -272,6 +320,7 @@ def _queue(
             session, actor=g.actor, entity=entity, file_name=upload.filename or path.name,
             file_format=file_format, stored_path=path, mode=mode, dry_run=dry_run,
             on_duplicate=on_duplicate, explicit_mapping=explicit, default_owner_email=owner,
+            extra=extra,
         )
         tasks.queue_run(session, run)
     except BaseException:

@@ -1,4 +1,4 @@
-"""Import (multipart upload) and export (streamed file) of clients and deals.
+"""Import (multipart upload) of clients and deals, and export (streamed file) of every entity.
 
 Imports need the IMPORT action and exports the EXPORT action on the resource; rows are limited
 to the caller's record scope either way. An upload is saved under a server-chosen name in a
@@ -15,19 +15,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from voronka import clock
 from voronka.access.policy import Action
-from voronka.access.scope import owner_in_scope
 from voronka.config import get_settings
 from voronka.db.session import unit_of_work
-from voronka.errors import ErrorDetail, Forbidden, PayloadTooLarge
+from voronka.errors import PayloadTooLarge
 from voronka.transfer import exporter, importer
 from voronka.transfer.errors import UnreadableFile
-from voronka.transfer.exporter import ExportFilter
+from voronka.transfer.exporter import ExportEntity, ExportFilter
 from voronka.transfer.mapping import Entity, parse_pairs
 from voronka.transfer.options import ImportMode, ImportOptions, OnDuplicate
 from voronka.transfer.reading import FileFormat, format_of
@@ -116,44 +116,6 @@ def import_deals(
     return _import(session, g, Entity.DEALS, file, options, report_format)
 
 
-@router.get(
-    "/exports/clients.{file_format}",
-    response_class=StreamingResponse,
-    summary="Export the clients you may see (CSV or XLSX)",
-    responses=EXPORT_RESPONSES,
-)
-def export_clients(
-    file_format: FileFormat,
-    request: Request,
-    session: DbSession,
-    g: Annotated[Grant, grant("client", Action.EXPORT)],
-    owner_id: int | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-) -> StreamingResponse:
-    export_filter = ExportFilter(owner_id, created_from, created_to)
-    return _export(request, session, g, Entity.CLIENTS, file_format, export_filter)
-
-
-@router.get(
-    "/exports/deals.{file_format}",
-    response_class=StreamingResponse,
-    summary="Export the deals you may see (CSV or XLSX)",
-    responses=EXPORT_RESPONSES,
-)
-def export_deals(
-    file_format: FileFormat,
-    request: Request,
-    session: DbSession,
-    g: Annotated[Grant, grant("deal", Action.EXPORT)],
-    owner_id: int | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-) -> StreamingResponse:
-    export_filter = ExportFilter(owner_id, created_from, created_to)
-    return _export(request, session, g, Entity.DEALS, file_format, export_filter)
-
-
 def _options(
     mode: ImportMode,
     dry_run: bool,
@@ -213,22 +175,81 @@ def _save(upload: UploadFile, path: Path) -> None:
         raise UnreadableFile("the file is empty")
 
 
+class ExportQuery(BaseModel):
+    """The filters of an export; which ones an entity takes is checked (422 naming the
+    field). Unknown query parameters are refused too, so a typo never widens an export."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_from: datetime | None = Field(None, description="Period start, included.")
+    date_to: datetime | None = Field(None, description="Period end, excluded.")
+    created_from: datetime | None = Field(None, description="Older name of date_from.")
+    created_to: datetime | None = Field(None, description="Older name of date_to.")
+    owner_id: int | None = Field(None, description="Only records of this owner.")
+    pipeline_id: int | None = Field(None, description="deals, deal-stages: this pipeline.")
+    status: str | None = Field(None, description="deals: open|won|lost; orders: new, paid, …")
+    kind: str | None = Field(None, description="activities: call, …; touchpoints: visit, …")
+
+    def as_filter(self) -> ExportFilter:
+        return ExportFilter(
+            owner_id=self.owner_id,
+            date_from=self.date_from or self.created_from,
+            date_to=self.date_to or self.created_to,
+            pipeline_id=self.pipeline_id,
+            status=self.status,
+            kind=self.kind,
+        )
+
+
+def _export_route(entity: ExportEntity) -> None:
+    """Register ``GET /exports/<entity>.<csv|xlsx>`` behind the resource's EXPORT policy."""
+    spec = exporter.spec_of(entity)
+
+    def export(
+        file_format: FileFormat,
+        request: Request,
+        session: Session,
+        g: Grant,
+        query: ExportQuery,
+    ) -> StreamingResponse:
+        return _export(request, session, g, entity, file_format, query.as_filter())
+
+    # Real objects, not this module's postponed (string) annotations: the grant depends on
+    # the entity, which a string could not name.
+    export.__annotations__ = {
+        "file_format": FileFormat,
+        "request": Request,
+        "session": DbSession,
+        "g": Annotated[Grant, grant(spec.resource, Action.EXPORT)],
+        "query": Annotated[ExportQuery, Query()],
+        "return": StreamingResponse,
+    }
+    export.__name__ = f"export_{entity.value.replace('-', '_')}"
+    router.add_api_route(
+        f"/exports/{entity.value}.{{file_format}}",
+        export,
+        methods=["GET"],
+        response_class=StreamingResponse,
+        summary=f"Export the {entity.value.replace('-', ' ')} you may see (CSV or XLSX)",
+        description=f"Columns: {', '.join(spec.columns)}. The period filters on "
+        f"{spec.date_column}.",
+        responses=EXPORT_RESPONSES,
+    )
+
+
 def _export(
     request: Request,
     session: Session,
     g: Grant,
-    entity: Entity,
+    entity: ExportEntity,
     file_format: FileFormat,
     export_filter: ExportFilter,
 ) -> StreamingResponse:
-    """Audit the export in the request's transaction, then stream the rows in a read-only
-    transaction of its own (the request's ends before the body is sent)."""
-    if export_filter.owner_id is not None and not owner_in_scope(
-        session, g.actor, g.scope, export_filter.owner_id
-    ):
-        raise Forbidden(
-            "you may not filter by that owner", [ErrorDetail("outside your scope", "owner_id")]
-        )
+    """Check the filter and audit the export in the request's transaction, then stream the
+    rows in a read-only transaction of its own (the request's ends before the body is
+    sent): a large export is never held in memory."""
+    exporter.check(session, actor=g.actor, scope=g.scope, entity=entity,
+                   export_filter=export_filter)
     row_count = exporter.count(
         session, actor=g.actor, scope=g.scope, entity=entity, export_filter=export_filter
     )
@@ -257,5 +278,10 @@ def _export(
     return StreamingResponse(
         body(),
         media_type=exporter.MEDIA_TYPES[file_format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                 "Cache-Control": "no-store"},
     )
+
+
+for _entity in ExportEntity:
+    _export_route(_entity)
