@@ -1,0 +1,21 @@
+"""reserved for analytics kept aggregates (session 4)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-22 18:00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Nothing yet: keeps the revision chain linear while work lands in parallel."""
+
+
+def downgrade() -> None:
+    """Nothing to undo."""
