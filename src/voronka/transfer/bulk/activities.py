@@ -22,6 +22,7 @@ from voronka.transfer import cells
 from voronka.transfer.bulk import fast
 from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
+from voronka.transfer.bulk.matching import CLIENT_COLUMNS, client_joins
 from voronka.transfer.bulk.staging import Stage
 from voronka.transfer.bulk.touchpoints import _time_for, _whole
 from voronka.transfer.mapping import ColumnMapping
@@ -74,28 +75,12 @@ STAGE = Stage(
 REFUSED = Stage("import_stage_activity_refused", (("row_no", "int"),), indexed=False)
 # Every staged row with its client: the one named by id (which must exist in the
 # workspace), else the holder of its phone, else of its e-mail.
-_LINKED = """
+_LINKED = f"""
   m AS (
     SELECT s.row_no, s.kind, s.occurred_at, s.owner_id, s.subject, s.body, s.external_id,
       s.direction, s.call_status, s.wait_seconds, s.talk_seconds, s.due_at,
-      CASE WHEN s.client_id IS NOT NULL AND known.id IS NULL THEN 1 ELSE 0 END
-        AS unknown_client,
-      coalesce(s.client_id, ph.client_id, em.client_id) AS client_id
-    FROM import_stage_activity s
-    LEFT JOIN client known ON known.id = s.client_id AND known.workspace_id = :ws
-      AND known.is_deleted = false
-    LEFT JOIN (
-      SELECT cp.value, min(cp.client_id) AS client_id
-      FROM contact_point cp JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
-      WHERE cp.workspace_id = :ws AND cp.kind = 'phone'
-        AND cp.value IN (SELECT phone FROM import_stage_activity WHERE phone IS NOT NULL)
-      GROUP BY cp.value) ph ON ph.value = s.phone
-    LEFT JOIN (
-      SELECT cp.value, min(cp.client_id) AS client_id
-      FROM contact_point cp JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
-      WHERE cp.workspace_id = :ws AND cp.kind = 'email'
-        AND cp.value IN (SELECT email FROM import_stage_activity WHERE email IS NOT NULL)
-      GROUP BY cp.value) em ON em.value = s.email
+      {CLIENT_COLUMNS}
+    FROM import_stage_activity s{client_joins("import_stage_activity")}
   )"""
 # A stored activity of the same kind with the row's external id — or, without one, the same
 # time, client and subject — makes the row a duplicate: one index probe per row.

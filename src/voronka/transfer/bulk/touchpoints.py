@@ -20,6 +20,7 @@ from voronka.transfer import cells
 from voronka.transfer.bulk import fast
 from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
+from voronka.transfer.bulk.matching import CLIENT_COLUMNS, client_joins
 from voronka.transfer.bulk.staging import Stage
 from voronka.transfer.mapping import ColumnMapping
 from voronka.transfer.options import OnDuplicate
@@ -64,29 +65,13 @@ STAGE = Stage(
 # values (case-insensitive; utm_source compared when both sides have one); the channel from
 # the row, else the campaign. ``duplicate``: a stored touchpoint with the same time, kind,
 # visitor and client.
-_MATCHED = """
+_MATCHED = f"""
   m AS (
     SELECT s.row_no, s.visitor_id, s.kind, s.occurred_at, s.utm_source, s.utm_medium,
       s.utm_campaign, s.referrer, s.landing_page, s.pages, s.seconds_on_site,
-      CASE WHEN s.client_id IS NOT NULL AND known.id IS NULL THEN 1 ELSE 0 END
-        AS unknown_client,
-      coalesce(s.client_id, ph.client_id, em.client_id) AS client_id,
+      {CLIENT_COLUMNS},
       cm.id AS campaign_id, coalesce(s.channel_id, cm.channel_id) AS channel_id
-    FROM import_stage_touchpoint s
-    LEFT JOIN client known ON known.id = s.client_id AND known.workspace_id = :ws
-      AND known.is_deleted = false
-    LEFT JOIN (
-      SELECT cp.value, min(cp.client_id) AS client_id
-      FROM contact_point cp JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
-      WHERE cp.workspace_id = :ws AND cp.kind = 'phone'
-        AND cp.value IN (SELECT phone FROM import_stage_touchpoint WHERE phone IS NOT NULL)
-      GROUP BY cp.value) ph ON ph.value = s.phone
-    LEFT JOIN (
-      SELECT cp.value, min(cp.client_id) AS client_id
-      FROM contact_point cp JOIN client c ON c.id = cp.client_id AND c.is_deleted = false
-      WHERE cp.workspace_id = :ws AND cp.kind = 'email'
-        AND cp.value IN (SELECT email FROM import_stage_touchpoint WHERE email IS NOT NULL)
-      GROUP BY cp.value) em ON em.value = s.email
+    FROM import_stage_touchpoint s{client_joins("import_stage_touchpoint")}
     LEFT JOIN (
       SELECT s2.row_no, min(c.id) AS id
       FROM import_stage_touchpoint s2 JOIN campaign c ON c.workspace_id = :ws
@@ -97,7 +82,7 @@ _MATCHED = """
     LEFT JOIN campaign cm ON cm.id = found.id
   ),
   f AS (
-    SELECT m.*, {duplicate} AS duplicate FROM m
+    SELECT m.*, {{duplicate}} AS duplicate FROM m
   )"""
 # a correlated probe of the (workspace, time) index per row, never a hash of every stored
 # touchpoint of the workspace (which the planner picks on stale statistics: quadratic)
