@@ -81,7 +81,7 @@ _LINKED = f"""
       s.direction, s.call_status, s.wait_seconds, s.talk_seconds, s.due_at,
       {CLIENT_COLUMNS}
     FROM import_stage_activity s{client_joins("import_stage_activity")}
-  )"""
+  )"""  # noqa: S608 - table names are ours
 # A stored activity of the same kind with the row's external id — or, without one, the same
 # time, client and subject — makes the row a duplicate: one index probe per row.
 _FLAGGED = """

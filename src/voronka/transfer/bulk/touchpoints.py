@@ -83,7 +83,7 @@ _MATCHED = f"""
   ),
   f AS (
     SELECT m.*, {{duplicate}} AS duplicate FROM m
-  )"""
+  )"""  # noqa: S608 - table names are ours
 # a correlated probe of the (workspace, time) index per row, never a hash of every stored
 # touchpoint of the workspace (which the planner picks on stale statistics: quadratic)
 _DUPLICATE = """CASE WHEN m.unknown_client = 0 AND (
