@@ -24,8 +24,15 @@ from voronka.client.models import Client, ContactKind, ContactPoint
 from voronka.deal.models import Deal, DealStatus
 from voronka.integrations.telephony import repository
 from voronka.integrations.telephony.models import TelephonyCall, TelephonyExtension
+from voronka.integrations.telephony.writes import Immediate, Writes
 
 _MISSING = object()
+_LOCKS = "voronka.telephony.phone_locks"
+#: Every key of a batch in one statement, taken in ascending order (the sorted subquery).
+_LOCK_IN_ORDER = text(
+    "SELECT count(pg_advisory_xact_lock(key)) FROM "
+    "(SELECT unnest(CAST(:keys AS bigint[])) AS key ORDER BY 1) AS keys"
+)
 
 
 def phone_lock_key(workspace_id: int, e164: str) -> int:
@@ -39,11 +46,24 @@ def lock_phones(session: Session, workspace_id: int, numbers: Iterable[str]) -> 
     """On PostgreSQL, hold each number's lock until the transaction ends, in a fixed order
     (no deadlock between two batches). Two workers processing calls of one unknown number
     then take turns, and the second finds the client the first created. SQLite writers are
-    serial already (``BEGIN IMMEDIATE``)."""
+    serial already (``BEGIN IMMEDIATE``). A number locked already in this transaction is
+    not asked again."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted({phone_lock_key(workspace_id, n) for n in numbers}):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    held = _held_locks(session)
+    keys = sorted({phone_lock_key(workspace_id, n) for n in numbers} - held)
+    if keys:
+        session.execute(_LOCK_IN_ORDER, {"keys": keys})
+        held.update(keys)
+
+
+def _held_locks(session: Session) -> set[int]:
+    """The phone locks this session's current transaction holds."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_LOCKS)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[_LOCKS] = (transaction, set())
+    return kept[1]
 
 
 class Lookups:
@@ -60,6 +80,8 @@ class Lookups:
         self._calls: dict[tuple[str, str], TelephonyCall | None] = {}
         self._inbound_starts: dict[str, list[datetime]] = {}
         self._starts_window: tuple[datetime, datetime] | None = None
+        #: where the rows go: at once, or kept for the batch's write (``telephony.batch``)
+        self.writes: Writes = Immediate(session)
 
     # -- prefetch ----------------------------------------------------------------------------
 
@@ -208,6 +230,26 @@ class Lookups:
         if number in self._inbound_starts and window and since >= window[0] and before <= window[1]:
             return any(since <= at < before for at in self._inbound_starts[number])
         return repository.called_since(self.session, self.workspace_id, number, since, before)
+
+    # -- what was prefetched (for the batch writer) ------------------------------------------
+
+    def prefetched_calls(self) -> dict[tuple[str, str], TelephonyCall | None]:
+        """The calls asked for by ``prefetch`` (None: not stored yet)."""
+        return dict(self._calls)
+
+    def prefetched_clients(self) -> dict[str, Client | None]:
+        """The clients of the numbers asked for by ``prefetch`` (None: nobody holds it)."""
+        return dict(self._clients)
+
+    def prefetched_open_deals(self) -> dict[int, int | None]:
+        """Each prefetched client's most recent open deal."""
+        return dict(self._open_deal)
+
+    def prefetched_campaigns(self) -> dict[int, Campaign | None]:
+        return dict(self._campaigns)
+
+    def prefetched_extensions(self) -> dict[str, int | None]:
+        return dict(self._extensions or {})
 
     # -- what the batch wrote -----------------------------------------------------------------
 

@@ -19,17 +19,13 @@ import phonenumbers
 from sqlalchemy.orm import Session
 
 from voronka.access.actor import Actor
-from voronka.access.policy import Scope
-from voronka.activity import service as activity_service
-from voronka.activity.models import Activity, ActivityKind, CallStatus, Direction
+from voronka.activity.models import ActivityKind, CallStatus, Direction
 from voronka.activity.schemas import ActivityCreate, ActivityUpdate
 from voronka.campaign.models import Touchpoint, TouchpointKind, TrackingNumber
-from voronka.client import service as client_service
 from voronka.client.contact import normalize_phone
 from voronka.client.models import Client, ContactKind
 from voronka.client.schemas import ClientCreate, ContactIn
 from voronka.config import get_settings
-from voronka.deal import service as deal_service
 from voronka.deal.schemas import DealCreate
 from voronka.integrations.telephony import repository
 from voronka.integrations.telephony.base import CallEvent
@@ -104,13 +100,11 @@ def _client(
         source_campaign_id=source[1],
         contacts=[ContactIn(kind=ContactKind.PHONE, value=number, is_primary=True)],
     )
-    client = client_service.create(session, actor=actor, scope=Scope.ALL, data=data,
-                                   allow_duplicate=False)
-    return client, True
+    return look.writes.client(actor, data), True
 
 
 def _lead_deal(
-    session: Session, actor: Actor, client: Client, owner_id: int | None,
+    look: Lookups, actor: Actor, client: Client, owner_id: int | None,
     source: tuple[int | None, int | None],
 ) -> int:
     data = DealCreate(
@@ -120,7 +114,7 @@ def _lead_deal(
         channel_id=source[0],
         campaign_id=source[1],
     )
-    return deal_service.create(session, actor=actor, scope=Scope.ALL, data=data).id
+    return look.writes.lead_deal(actor, data)
 
 
 def _timing(event: CallEvent, status: CallStatus | None) -> dict[str, Any]:
@@ -172,7 +166,7 @@ def _client_and_deal(
     client, created = _client(session, look, actor, number, user_id, source)
     deal_id = None if created else look.open_deal(client.id)
     if deal_id is None and created:
-        deal_id = _lead_deal(session, actor, client, user_id, source)
+        deal_id = _lead_deal(look, actor, client, user_id, source)
     look.remember_client(number, client, deal_id)
     return client, created, deal_id
 
@@ -200,9 +194,9 @@ def _open(
         number, started_at - timedelta(days=settings.call_unique_days), started_at
     )
     status = _initial_status(event)
-    activity, _ = activity_service.create(
-        session, actor=actor, scope=Scope.ALL,
-        data=ActivityCreate(
+    activity = look.writes.activity(
+        actor,
+        ActivityCreate(
             kind=ActivityKind.CALL,
             external_id=f"{provider}:{event.call_id}"[:128],
             client_id=client.id if client else None,
@@ -218,27 +212,24 @@ def _open(
             **_timing(event, status),
         ),
     )
-    touchpoint = None
+    touchpoint_id = None
     if inbound and client is not None:
-        touchpoint = Touchpoint(
+        touchpoint_id = look.writes.touchpoint(Touchpoint(
             workspace_id=actor.workspace_id, client_id=client.id, kind=TouchpointKind.CALL,
             occurred_at=started_at, channel_id=source[0], campaign_id=source[1],
             **_visit_fields(reservation),
-        )
-        session.add(touchpoint)
-        session.flush()
+        ))
     call = TelephonyCall(
         workspace_id=actor.workspace_id, provider=provider, provider_call_id=event.call_id[:128],
         activity_id=activity.id, client_id=client.id if client else None, deal_id=deal_id,
-        touchpoint_id=touchpoint.id if touchpoint else None,
+        touchpoint_id=touchpoint_id,
         tracking_number_id=tracking.id if tracking else None,
         channel_id=source[0], campaign_id=source[1], user_id=user_id, caller=number,
         is_inbound=inbound, manager_extension=event.extension, started_at=started_at,
         phase=int(event.phase), is_unique=unique, created_client=created_client,
         reservation=f"reservation:{reservation.reservation_id}" if reservation else None,
     )
-    session.add(call)
-    session.flush()
+    look.writes.call(call)
     look.remember_call(call)
     return call
 
@@ -246,7 +237,7 @@ def _open(
 def _advance(
     session: Session, look: Lookups, actor: Actor, call: TelephonyCall, event: CallEvent
 ) -> None:
-    activity = session.get(Activity, call.activity_id)
+    activity = look.writes.get_activity(call.activity_id)
     assert activity is not None
     patch: dict[str, Any] = {}
     if call.user_id is None and event.extension:
@@ -272,9 +263,8 @@ def _advance(
         patch.update(timing, call_status=status)
         call.phase = int(event.phase)
     if patch:
-        activity_service.update(session, actor=actor, scope=Scope.ALL, activity=activity,
-                                data=ActivityUpdate(**patch))
-    session.flush()
+        look.writes.update_activity(actor, activity, ActivityUpdate(**patch))
+    look.writes.flush()
 
 
 def apply(

@@ -3,10 +3,16 @@
 Each stored event has its own ``telephony.process_event`` job. A job that runs takes up to
 ``BATCH_SIZE - 1`` other queued jobs of the same kind (``jobs.queue.take_queued``) and
 processes all their events in its one transaction: the reads of the batch are asked once
-(``telephony.lookups``), each event is applied in a savepoint of its own (a failing event
-is marked failed with its error and the others go on), and the jobs taken over are marked
-done with the work. If the transaction fails as a whole, nothing is kept and the jobs taken
-over are still queued.
+(``telephony.lookups``), and the jobs taken over are marked done with the work. If the
+transaction fails as a whole, nothing is kept and the jobs taken over are still queued.
+
+The events are first applied in bulk, in one savepoint: every row is checked against the
+rules as ``service.apply`` hands it over and kept in memory, then each table gets one
+multi-row insert (``telephony.batch``); an event whose body cannot be parsed is marked
+failed there and the others go on. When anything else goes wrong (a rule refuses a row, a
+write fails, another worker stored the same call first), that savepoint is rolled back and
+the events are applied again one at a time, each in a savepoint of its own: a failing event
+is marked failed with its error, the others go on, and nothing of the failing one is kept.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from sqlalchemy.orm import Session
 from voronka.config import get_settings
 from voronka.integrations import inbound
 from voronka.integrations.inbound import InboundEvent, InboundStatus
-from voronka.integrations.telephony import service
+from voronka.integrations.telephony import batch, service
 from voronka.integrations.telephony.base import CallEvent
 from voronka.integrations.telephony.lookups import Lookups, lock_phones
 from voronka.integrations.telephony.providers import PROVIDERS
@@ -66,14 +72,18 @@ def process(session: Session, event: InboundEvent) -> None:
     process_batch(session, [event])
 
 
-def process_batch(session: Session, events: list[InboundEvent]) -> None:
-    """Process ``events`` in order, each in a savepoint: all of an event's changes are
-    written, or none and the event is marked failed with the error (``voronka hooks replay``
-    runs it again)."""
+def process_batch(session: Session, events: list[InboundEvent], *, bulk: bool = True) -> None:
+    """Process ``events`` in order: all of an event's changes are written, or none and the
+    event is marked failed with the error (``voronka hooks replay`` runs it again). In bulk
+    first (see the module's docstring), unless ``bulk`` is false."""
     parsed = [(event, _parse(event)) for event in events]
     for workspace_id in sorted({event.workspace_id for event in events}):
         mine = [(e, p) for e, p in parsed if e.workspace_id == workspace_id]
         look = _prefetched(session, workspace_id, mine)
+        if bulk and _process_in_bulk(session, mine, look):
+            continue
+        if bulk:  # the bulk savepoint's rows are gone: ask the store again
+            look = _prefetched(session, workspace_id, mine)
         for event, calls in mine:
             if not _process_one(session, event, calls, look):
                 # the savepoint's rows are gone: answers kept from it are not to be trusted
@@ -102,6 +112,36 @@ def _prefetched(
     return look
 
 
+def _process_in_bulk(
+    session: Session, parsed: list[tuple[InboundEvent, Any]], look: Lookups
+) -> bool:
+    """Apply the events with one write per table in one savepoint; False when it was rolled
+    back (nothing of it kept) and the events are to be applied one at a time."""
+    writes = batch.Deferred(session, look)
+    look.writes = writes
+    try:
+        with session.begin_nested():
+            writes.prepare(look)
+            for event, calls in parsed:
+                inbound.begin_attempt(event)
+                if isinstance(calls, Exception):
+                    _failed(event, calls)
+                else:
+                    _done(event, _apply_all(session, event, calls, look))
+            writes.write()
+    except Exception as exc:  # any failure: the events go one at a time, each with its error
+        log.info("telephony batch of %s events applied one by one: %s", len(parsed), exc)
+        return False
+    return True
+
+
+def _done(event: InboundEvent, calls: list[int]) -> None:
+    if calls:
+        inbound.mark_processed(event, result={"calls": calls})
+    else:
+        inbound.mark_ignored(event, reason="no call change, or nothing to attach the call to")
+
+
 def _process_one(
     session: Session, event: InboundEvent, parsed: list[CallEvent] | Exception, look: Lookups
 ) -> bool:
@@ -123,10 +163,7 @@ def _process_one(
         except Exception as exc:  # any failure is recorded on the event
             _failed(event, exc)
             return False
-    if calls:
-        inbound.mark_processed(event, result={"calls": calls})
-    else:
-        inbound.mark_ignored(event, reason="no call change, or nothing to attach the call to")
+    _done(event, calls)
     return True
 
 
@@ -148,8 +185,9 @@ def process_event(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any] | 
             .order_by(InboundEvent.id)
         )
     )
+    taken = [j.id for j in others]  # read before processing: a rolled-back savepoint expires rows
     process_batch(ctx.session, events)
-    job_queue.finish_many(ctx.session, [j.id for j in others], {"batched_with": ctx.job_id})
+    job_queue.finish_many(ctx.session, taken, {"batched_with": ctx.job_id})
     return {
         "events": len(events),
         "jobs_taken": len(others),
