@@ -116,8 +116,10 @@ class World:
 
     def order(self, client: str, paid: str | None, lines: list[tuple[str, int, str]],
               status: OrderStatus = OrderStatus.PAID, owner: str | None = None,
-              deal: int | None = None, created: str | None = None) -> int:
-        """An order of ``(sku, quantity, unit price)`` lines, paid at ``paid`` (local)."""
+              deal: int | None = None, created: str | None = None,
+              channel: str | None = None, campaign: str | None = None) -> int:
+        """An order of ``(sku, quantity, unit price)`` lines, paid at ``paid`` (local);
+        ``channel``/``campaign`` name the order's own source (as an imported order may)."""
         self._numbers += 1
         total = sum(Decimal(price) * qty for _, qty, price in lines)
         cost = sum(self.session.get(Product, self.products[sku]).cost_price * qty
@@ -127,6 +129,8 @@ class World:
             workspace_id=1, number=f"N{self._numbers}", client_id=self.clients[client],
             owner_id=self.users[owner] if owner else None, status=status, total=total,
             cost_total=cost, paid_at=at(paid) if paid else None, deal_id=deal,
+            channel_id=self.channels[channel] if channel else None,
+            campaign_id=self.campaigns[campaign] if campaign else None,
             created_at=when, updated_at=when))
         for sku, qty, price in lines:
             product = self.session.get(Product, self.products[sku])

@@ -118,6 +118,22 @@ def test_filters_and_unsupported_breakdowns(store, analytics):
                                                  breakdown=Breakdown.MANAGER))
 
 
+def test_an_order_naming_its_own_source_is_credited_to_it(store, analytics):
+    # ivan came from yandex; a shop order of his (50.00, by hand) names the "shop" channel
+    # and goes there, while his other March orders stay with his source, yandex
+    def with_shop_order(w):  # type: ignore[no-untyped-def]
+        company(w)
+        w.channel("shop", paid=False)
+        w.order("ivan", "2026-03-26 12:00", [("tea", 1, "50.00")], channel="shop")
+
+    build(store, with_shop_order)
+    runner = analytics()
+    query = metrics.MetricsQuery(period=MARCH, metrics=("revenue",), compare=False,
+                                 breakdown=Breakdown.CHANNEL)
+    rows = {r["label"]: r["value"] for r in metrics.run(runner, query).rows}
+    assert rows == {"Shop": 50.0, "Yandex": 400.0}
+
+
 def test_record_scope_limits_the_facts(store, analytics):
     world = build(store, company)
     runner = analytics(RecordScope(owner_ids=frozenset({world.users["boris"]})))
