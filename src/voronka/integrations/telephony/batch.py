@@ -80,8 +80,9 @@ class _IdPool:
                 self._free[table.name] = count((top or 0) + 1)
             return
         parts = [
-            select(literal(t.name), func.nextval(func.pg_get_serial_sequence(t.name, "id")))
-            .select_from(func.generate_series(1, n))
+            select(
+                literal(t.name), func.nextval(func.pg_get_serial_sequence(t.name, "id"))
+            ).select_from(func.generate_series(1, n))
             for t, n in wanted.items()
         ]
         drawn: dict[str, list[int]] = {t.name: [] for t in wanted}
@@ -89,6 +90,10 @@ class _IdPool:
             drawn[name].append(value)
         for name, values in drawn.items():
             self._free[name] = iter(sorted(values))
+
+    def draw(self, wanted: dict[Table, int]) -> None:
+        """Draw ids for more tables (one statement)."""
+        self._draw({table: n for table, n in wanted.items() if n > 0})
 
     def next(self, table: Table) -> int:
         found = next(self._free.get(table.name, iter(())), None)
@@ -109,9 +114,7 @@ class Deferred:
     def __init__(self, session: Session, look: Lookups) -> None:
         self.session = session
         self.workspace_id = look.workspace_id
-        self._rows: dict[str, list[Any]] = {
-            name: [] for name in _PHASES
-        }
+        self._rows: dict[str, list[Any]] = {name: [] for name in _PHASES}
         self._live_clients: set[int] = set()
         self._deal_client: dict[int, int] = {}
         self._users: dict[int, bool] = {}
@@ -142,11 +145,16 @@ class Deferred:
         new_calls = [key for key, call in calls.items() if call is None]
         self._prepare_new_calls(new_calls, [n for n, c in clients.items() if c is None])
         new_numbers = sum(1 for c in clients.values() if c is None)
-        self._ids = _IdPool(self.session, {
-            Client.__table__: new_numbers, Deal.__table__: new_numbers,  # type: ignore[dict-item]
-            Activity.__table__: len(new_calls), Touchpoint.__table__: len(new_calls),  # type: ignore[dict-item]
-            TelephonyCall.__table__: len(new_calls),  # type: ignore[dict-item]
-        })
+        self._ids = _IdPool(
+            self.session,
+            {
+                Client.__table__: new_numbers,
+                Deal.__table__: new_numbers,  # type: ignore[dict-item]
+                Activity.__table__: len(new_calls),
+                Touchpoint.__table__: len(new_calls),  # type: ignore[dict-item]
+                TelephonyCall.__table__: len(new_calls),  # type: ignore[dict-item]
+            },
+        )
 
     def _prepare_open_calls(self, calls: list[TelephonyCall]) -> None:
         """Load the activities of calls already open (``session.get`` then finds them) and
@@ -158,39 +166,60 @@ class Deferred:
         client_ids = {a.client_id for a in activities if a.client_id is not None}
         deal_ids = {a.deal_id for a in activities if a.deal_id is not None}
         if client_ids:
-            self._live_clients |= set(self.session.scalars(
-                select(Client.id).where(Client.id.in_(client_ids),
-                                        Client.workspace_id == self.workspace_id,
-                                        Client.is_deleted.is_(False))))
+            self._live_clients |= set(
+                self.session.scalars(
+                    select(Client.id).where(
+                        Client.id.in_(client_ids),
+                        Client.workspace_id == self.workspace_id,
+                        Client.is_deleted.is_(False),
+                    )
+                )
+            )
         if deal_ids:
-            self._deal_client |= dict(self.session.execute(
-                select(Deal.id, Deal.client_id).where(Deal.id.in_(deal_ids),
-                                                      Deal.workspace_id == self.workspace_id,
-                                                      Deal.is_deleted.is_(False))).tuples())
+            self._deal_client |= dict(
+                self.session.execute(
+                    select(Deal.id, Deal.client_id).where(
+                        Deal.id.in_(deal_ids),
+                        Deal.workspace_id == self.workspace_id,
+                        Deal.is_deleted.is_(False),
+                    )
+                ).all()
+            )
 
     def _prepare_people(self, look: Lookups) -> None:
         ws = self.workspace_id
         user_ids = {u for u in look.prefetched_extensions().values() if u is not None}
         if user_ids:
             rows = self.session.execute(
-                select(User.id, User.is_active).where(User.id.in_(user_ids), User.workspace_id == ws)
+                select(User.id, User.is_active).where(
+                    User.id.in_(user_ids), User.workspace_id == ws
+                )
             )
             self._users = {user_id: active for user_id, active in rows}
-        self._channels = set(self.session.scalars(select(Channel.id).where(Channel.workspace_id == ws)))
+        self._channels = set(
+            self.session.scalars(select(Channel.id).where(Channel.workspace_id == ws))
+        )
 
     def _prepare_new_calls(self, keys: list[tuple[str, str]], unknown: list[str]) -> None:
         if keys:
             wanted = {f"{provider}:{call_id}"[:128] for provider, call_id in keys}
-            self._taken_external_ids = set(self.session.scalars(
-                select(Activity.external_id).where(Activity.workspace_id == self.workspace_id,
-                                                   Activity.kind == ActivityKind.CALL,
-                                                   Activity.external_id.in_(wanted))))
+            self._taken_external_ids = set(
+                self.session.scalars(
+                    select(Activity.external_id).where(
+                        Activity.workspace_id == self.workspace_id,
+                        Activity.kind == ActivityKind.CALL,
+                        Activity.external_id.in_(wanted),
+                    )
+                )
+            )
         if unknown:  # numbers no live unmerged client holds: held by someone else all the same?
             holders = client_repository.holders_of(
-                self.session, self.workspace_id, [(ContactKind.PHONE, n) for n in unknown])
+                self.session, self.workspace_id, [(ContactKind.PHONE, n) for n in unknown]
+            )
             self._held_numbers = {value for _, _, value in holders}
             pipeline = pipeline_repository.default_pipeline(
-                self.session, Actor.system(self.workspace_id))
+                self.session, Actor.system(self.workspace_id)
+            )
             if pipeline is not None and not pipeline.is_archived:
                 first = next((s for s in active_stages(pipeline) if s.kind is StageKind.OPEN), None)
                 self._stage = first
@@ -211,19 +240,34 @@ class Deferred:
         if data.company_id is not None or data.tags:
             raise NotInBulk("a company or tags")
         values = [c.value for c in data.contacts]
-        if any(c.kind is not ContactKind.PHONE for c in data.contacts) or set(values) & self._held_numbers:
+        if (
+            any(c.kind is not ContactKind.PHONE for c in data.contacts)
+            or set(values) & self._held_numbers
+        ):
             raise NotInBulk("a contact another client holds")
         client = Client(
-            id=self._next_id(Client), workspace_id=actor.workspace_id, kind=data.kind,
-            name=data.name, job_title=data.job_title, owner_id=owner_id,
-            source_channel_id=data.source_channel_id, source_campaign_id=data.source_campaign_id,
-            custom_fields=data.custom_fields, created_by_id=actor.user_id,
+            id=self._next_id(Client),
+            workspace_id=actor.workspace_id,
+            kind=data.kind,
+            name=data.name,
+            job_title=data.job_title,
+            owner_id=owner_id,
+            source_channel_id=data.source_channel_id,
+            source_campaign_id=data.source_campaign_id,
+            custom_fields=data.custom_fields,
+            created_by_id=actor.user_id,
             search_text=" ".join([data.name, *values]).casefold(),
         )
         for contact in data.contacts:
-            client.contacts.append(ContactPoint(workspace_id=actor.workspace_id, kind=contact.kind,
-                                                value=contact.value, label=contact.label,
-                                                is_primary=contact.is_primary))
+            client.contacts.append(
+                ContactPoint(
+                    workspace_id=actor.workspace_id,
+                    kind=contact.kind,
+                    value=contact.value,
+                    label=contact.label,
+                    is_primary=contact.is_primary,
+                )
+            )
         self._held_numbers.update(values)
         self._live_clients.add(client.id)
         self._rows["clients"].append(client)
@@ -242,21 +286,45 @@ class Deferred:
             raise NotInBulk("no default pipeline with an open stage")
         now = clock.now()
         deal = Deal(
-            id=self._next_id(Deal), workspace_id=actor.workspace_id, title=data.title,
-            client_id=data.client_id, owner_id=owner_id, amount=data.amount.quantize(CENT),
-            currency=data.currency or get_settings().default_currency, channel_id=channel_id,
-            campaign_id=data.campaign_id, expected_close_on=data.expected_close_on,
-            custom_fields=data.custom_fields, created_by_id=actor.user_id, created_at=now,
-            pipeline_id=self._stage.pipeline_id, stage_id=self._stage.id, stage_entered_at=now,
-            status=DealStatus.OPEN, closed_at=None, lost_reason=None,
+            id=self._next_id(Deal),
+            workspace_id=actor.workspace_id,
+            title=data.title,
+            client_id=data.client_id,
+            owner_id=owner_id,
+            amount=data.amount.quantize(CENT),
+            currency=data.currency or get_settings().default_currency,
+            channel_id=channel_id,
+            campaign_id=data.campaign_id,
+            expected_close_on=data.expected_close_on,
+            custom_fields=data.custom_fields,
+            created_by_id=actor.user_id,
+            created_at=now,
+            pipeline_id=self._stage.pipeline_id,
+            stage_id=self._stage.id,
+            stage_entered_at=now,
+            status=DealStatus.OPEN,
+            closed_at=None,
+            lost_reason=None,
         )
         self._rows["deals"].append(deal)
-        self._rows["activities"].append(DealStageChange(
-            workspace_id=deal.workspace_id, deal_id=deal.id, from_stage_id=None,
-            to_stage_id=deal.stage_id, changed_at=now, changed_by_id=actor.user_id))
+        self._rows["activities"].append(
+            DealStageChange(
+                workspace_id=deal.workspace_id,
+                deal_id=deal.id,
+                from_stage_id=None,
+                to_stage_id=deal.stage_id,
+                changed_at=now,
+                changed_by_id=actor.user_id,
+            )
+        )
         self._deal_client[deal.id] = deal.client_id
-        self._audit(actor, "create", "deal", deal.id,
-                    detail={"client_id": deal.client_id, "stage_id": deal.stage_id})
+        self._audit(
+            actor,
+            "create",
+            "deal",
+            deal.id,
+            detail={"client_id": deal.client_id, "stage_id": deal.stage_id},
+        )
         return deal.id
 
     def _channel_of(self, channel_id: int | None, campaign_id: int | None) -> int | None:
@@ -276,7 +344,9 @@ class Deferred:
         client_id, deal_id = values.get("client_id"), values.get("deal_id")
         if client_id is not None and client_id not in self._live_clients:
             raise NotInBulk("a client not known live")
-        if deal_id is not None and (client_id is None or self._deal_client.get(deal_id) != client_id):
+        if deal_id is not None and (
+            client_id is None or self._deal_client.get(deal_id) != client_id
+        ):
             raise NotInBulk("a deal not known to be the client's")
         if client_id is None and values.get("owner_id") is None:
             raise NotInBulk("an activity without client or owner")
@@ -294,8 +364,13 @@ class Deferred:
         except Exception as exc:
             raise NotInBulk("the activity breaks a rule of its kind") from exc
         values["occurred_at"] = values["occurred_at"] or values["queued_at"] or clock.now()
-        activity = Activity(id=self._next_id(Activity), workspace_id=actor.workspace_id,
-                            kind=data.kind, external_id=data.external_id, **values)
+        activity = Activity(
+            id=self._next_id(Activity),
+            workspace_id=actor.workspace_id,
+            kind=data.kind,
+            external_id=data.external_id,
+            **values,
+        )
         self._taken_external_ids.add(data.external_id)
         self._new_activities[activity.id] = activity
         self._rows["activities"].append(activity)
@@ -334,22 +409,54 @@ class Deferred:
             check_kind_rules(activity.kind, values)
         except Exception as exc:
             raise NotInBulk("the change breaks a rule of the activity's kind") from exc
-        changes = {n: (getattr(activity, n), v) for n, v in values.items() if getattr(activity, n) != v}
+        changes = {
+            n: (getattr(activity, n), v) for n, v in values.items() if getattr(activity, n) != v
+        }
         for name, (_, value) in changes.items():
             setattr(activity, name, value)
         if changes:
-            self._audit(actor, "update", "activity", activity.id,
-                        changes=audit.redact_changes(Activity, changes))
+            self._audit(
+                actor,
+                "update",
+                "activity",
+                activity.id,
+                changes=audit.redact_changes(Activity, changes),
+            )
 
     def flush(self) -> None:
         """Nothing: the rows wait for :meth:`write`."""
 
-    def _audit(self, actor: Actor, action: str, entity: str, entity_id: int,
-               **extra: Any) -> None:
-        self._audits.append(AuditEvent(
-            workspace_id=actor.workspace_id, occurred_at=clock.now(), actor_id=actor.user_id,
-            actor_kind=actor.kind.value, action=action, entity=entity, entity_id=entity_id,
-            request_id=actor.request_id, ip=actor.ip, **extra))
+    def _number_unreferenced_rows(self) -> None:
+        """Give ids to the rows nothing refers to, so that no insert has to return them
+        (SQLite returns ids one row at a time)."""
+        contacts = [c for client in self._rows["clients"] for c in client.contacts]
+        changes = [r for r in self._rows["activities"] if isinstance(r, DealStageChange)]
+        assert self._ids is not None
+        self._ids.draw(
+            {
+                ContactPoint.__table__: len(contacts),  # type: ignore[dict-item]
+                DealStageChange.__table__: len(changes),  # type: ignore[dict-item]
+                AuditEvent.__table__: len(self._audits),
+            }
+        )  # type: ignore[dict-item]
+        for row in (*contacts, *changes, *self._audits):
+            row.id = self._next_id(type(row))
+
+    def _audit(self, actor: Actor, action: str, entity: str, entity_id: int, **extra: Any) -> None:
+        self._audits.append(
+            AuditEvent(
+                workspace_id=actor.workspace_id,
+                occurred_at=clock.now(),
+                actor_id=actor.user_id,
+                actor_kind=actor.kind.value,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                request_id=actor.request_id,
+                ip=actor.ip,
+                **extra,
+            )
+        )
 
     # -- the write ------------------------------------------------------------------------------
 
@@ -361,6 +468,7 @@ class Deferred:
         self._rows["calls"] += sorted(
             self._audits, key=lambda a: (a.detail is not None, a.changes is not None)
         )
+        self._number_unreferenced_rows()
         for phase in _PHASES:
             self.session.add_all(self._rows[phase])
             self.session.flush()
