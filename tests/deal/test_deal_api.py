@@ -28,6 +28,7 @@ def test_create_starts_in_the_first_open_stage_and_records_it(people, sales, fro
         "currency": "RUB",
         "channel_id": None,
         "campaign_id": None,
+        "external_id": None,
         "stage_entered_at": "2026-03-02T09:00:00Z",
         "closed_at": None,
         "expected_close_on": None,
@@ -242,3 +243,24 @@ def test_delete_hides_the_deal_and_keeps_its_history(people, sales, engine):
     assert people.http("H").get(url).status_code == 404
     assert people.http("H").get("/api/v1/deals").json()["total"] == 0
     assert stage_changes(engine, deal["id"]) == [(None, sales.stages["New"], people.users["M1"])]
+
+
+def test_external_id_is_unique_in_the_workspace_and_named_on_conflict(people, sales, engine):
+    api = people.http("M1")
+    first = create_deal(people, "M1", "C1", external_id="1C-00042")
+    assert first["external_id"] == "1C-00042"
+    before = snapshot(engine)
+    taken = api.post("/api/v1/deals", json={"title": "Twin", "client_id": people.clients["C1"],
+                                           "external_id": "1C-00042"})
+    assert taken.status_code == 409
+    assert taken.json()["error"]["details"][0]["field"] == "external_id"
+    assert snapshot(engine) == before
+    second = create_deal(people, "M1", "C1", external_id="1C-00043")
+    url = f"/api/v1/deals/{second['id']}"
+    clash = api.patch(url, json={"external_id": "1C-00042"}, headers={"If-Match": second["etag"]})
+    assert clash.status_code == 409
+    kept = api.patch(url, json={"external_id": "1C-00043", "title": "Same id"},
+                     headers={"If-Match": second["etag"]})
+    assert kept.status_code == 200 and kept.json()["external_id"] == "1C-00043"
+    cleared = api.patch(url, json={"external_id": None}, headers={"If-Match": kept.headers["etag"]})
+    assert cleared.status_code == 200 and cleared.json()["external_id"] is None

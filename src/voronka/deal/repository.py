@@ -58,6 +58,13 @@ def get_visible(session: Session, actor: Actor, scope: Scope, deal_id: int) -> D
     return session.scalar(visible_to(actor, scope).where(Deal.id == deal_id))
 
 
+def holder_of_external_id(session: Session, workspace_id: int, external_id: str) -> int | None:
+    """The id of the workspace's deal (deleted ones too) with this external id, if any."""
+    return session.scalar(
+        select(Deal.id).where(Deal.workspace_id == workspace_id, Deal.external_id == external_id)
+    )
+
+
 def _equal_to(deal_filter: DealFilter) -> list[Any]:
     pairs: list[tuple[Any, Any]] = [
         (Deal.pipeline_id, deal_filter.pipeline_id),

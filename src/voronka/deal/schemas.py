@@ -29,6 +29,11 @@ class DealCreate(Strict):
     currency: CurrencyCode | None = Field(None, description="Defaults to the workspace currency.")
     channel_id: int | None = None
     campaign_id: int | None = None
+    external_id: str | None = Field(
+        None, min_length=1, max_length=128,
+        description="The deal's id in another system, unique in the workspace; bulk deal and "
+        "order imports match on it.",
+    )
     expected_close_on: date | None = None
     lost_reason: str | None = Field(
         None, min_length=1, max_length=300, description="Required when starting in a lost stage."
@@ -48,6 +53,11 @@ class DealUpdate(Strict):
     currency: CurrencyCode | None = None
     channel_id: int | None = None
     campaign_id: int | None = None
+    external_id: str | None = Field(
+        None, min_length=1, max_length=128,
+        description="The deal's id in another system, unique in the workspace; bulk deal and "
+        "order imports match on it.",
+    )
     expected_close_on: date | None = None
     lost_reason: str | None = Field(
         None, min_length=1, max_length=300, description="Only for a lost deal."
@@ -83,6 +93,7 @@ class DealOut(BaseModel):
     currency: str
     channel_id: int | None
     campaign_id: int | None
+    external_id: str | None
     stage_entered_at: datetime
     closed_at: datetime | None
     expected_close_on: date | None

@@ -24,7 +24,13 @@ from voronka.db.types import CENT
 from voronka.deal import repository
 from voronka.deal.models import Deal, DealStageChange, DealStatus
 from voronka.deal.schemas import DealCreate, DealHistory, DealMove, DealUpdate, StageStay
-from voronka.errors import ErrorDetail, Forbidden, InvalidInput, TransitionNotAllowed
+from voronka.errors import (
+    Conflict,
+    ErrorDetail,
+    Forbidden,
+    InvalidInput,
+    TransitionNotAllowed,
+)
 from voronka.pipeline import repository as pipeline_repository
 from voronka.pipeline.models import Pipeline, Stage, StageKind
 from voronka.pipeline.service import active_stages
@@ -42,6 +48,17 @@ def _invalid(field: str, message: str) -> InvalidInput:
 
 def _refused(field: str, message: str) -> TransitionNotAllowed:
     return TransitionNotAllowed(message, [ErrorDetail(message, field=field)])
+
+
+def _check_external_id(
+    session: Session, actor: Actor, external_id: str | None, deal_id: int | None = None
+) -> None:
+    if external_id is None:
+        return
+    holder = repository.holder_of_external_id(session, actor.workspace_id, external_id)
+    if holder is not None and holder != deal_id:
+        message = f"deal {holder} already has external id {external_id!r}"
+        raise Conflict(message, [ErrorDetail(message, field="external_id")])
 
 
 def _check_client(session: Session, actor: Actor, scope: Scope, client_id: int) -> None:
@@ -147,6 +164,7 @@ def create(session: Session, *, actor: Actor, scope: Scope, data: DealCreate) ->
     channel_id = _marketing_source(session, actor, data.channel_id, data.campaign_id)
     stage = _starting_stage(session, actor, data.pipeline_id, data.stage_id)
     _check_lost_reason(stage, data.lost_reason)
+    _check_external_id(session, actor, data.external_id)
     now = clock.now()
     deal = Deal(
         workspace_id=actor.workspace_id,
@@ -157,6 +175,7 @@ def create(session: Session, *, actor: Actor, scope: Scope, data: DealCreate) ->
         currency=data.currency or get_settings().default_currency,
         channel_id=channel_id,
         campaign_id=data.campaign_id,
+        external_id=data.external_id,
         expected_close_on=data.expected_close_on,
         custom_fields=data.custom_fields,
         created_by_id=actor.user_id,
@@ -193,6 +212,8 @@ def _check_update(
         _check_owner(session, actor, reassign, fields["owner_id"])
     if fields.get("client_id") not in (None, deal.client_id):
         _check_client(session, actor, scope, fields["client_id"])
+    if "external_id" in fields:
+        _check_external_id(session, actor, fields["external_id"], deal.id)
     if "lost_reason" in fields and deal.status is not DealStatus.LOST:
         raise _invalid("lost_reason", "only a lost deal has a lost reason")
     if "lost_reason" in fields and not fields["lost_reason"]:
