@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from itertools import count
 from typing import Any
 
-from sqlalchemy import Table, func, literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from voronka import clock
@@ -63,13 +63,13 @@ class _IdPool:
     statement for every table of the batch); on SQLite, whose one writer holds the store,
     counted on from the largest id, as SQLite itself would."""
 
-    def __init__(self, session: Session, wanted: dict[Table, int]) -> None:
+    def __init__(self, session: Session, wanted: dict[Any, int]) -> None:
         self.session = session
         self._free: dict[str, Iterator[int]] = {}
         self._postgresql = session.get_bind().dialect.name == "postgresql"
         self._draw({table: n for table, n in wanted.items() if n > 0})
 
-    def _draw(self, wanted: dict[Table, int]) -> None:
+    def _draw(self, wanted: dict[Any, int]) -> None:
         if not wanted:
             return
         if not self._postgresql:
@@ -91,11 +91,11 @@ class _IdPool:
         for name, values in drawn.items():
             self._free[name] = iter(sorted(values))
 
-    def draw(self, wanted: dict[Table, int]) -> None:
+    def draw(self, wanted: dict[Any, int]) -> None:
         """Draw ids for more tables (one statement)."""
         self._draw({table: n for table, n in wanted.items() if n > 0})
 
-    def next(self, table: Table) -> int:
+    def next(self, table: Any) -> int:
         found = next(self._free.get(table.name, iter(())), None)
         if found is None:  # more rows than foreseen: draw another handful
             self._draw({table: 16})
@@ -149,10 +149,10 @@ class Deferred:
             self.session,
             {
                 Client.__table__: new_numbers,
-                Deal.__table__: new_numbers,  # type: ignore[dict-item]
+                Deal.__table__: new_numbers,
                 Activity.__table__: len(new_calls),
-                Touchpoint.__table__: len(new_calls),  # type: ignore[dict-item]
-                TelephonyCall.__table__: len(new_calls),  # type: ignore[dict-item]
+                Touchpoint.__table__: len(new_calls),
+                TelephonyCall.__table__: len(new_calls),
             },
         )
 
@@ -434,11 +434,11 @@ class Deferred:
         assert self._ids is not None
         self._ids.draw(
             {
-                ContactPoint.__table__: len(contacts),  # type: ignore[dict-item]
-                DealStageChange.__table__: len(changes),  # type: ignore[dict-item]
+                ContactPoint.__table__: len(contacts),
+                DealStageChange.__table__: len(changes),
                 AuditEvent.__table__: len(self._audits),
             }
-        )  # type: ignore[dict-item]
+        )
         for row in (*contacts, *changes, *self._audits):
             row.id = self._next_id(type(row))
 

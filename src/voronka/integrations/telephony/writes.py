@@ -52,15 +52,15 @@ class Immediate:
         self.session = session
 
     def client(self, actor: Actor, data: ClientCreate) -> Client:
-        return client_service.create(self.session, actor=actor, scope=Scope.ALL, data=data,
-                                     allow_duplicate=False)
+        return client_service.create(
+            self.session, actor=actor, scope=Scope.ALL, data=data, allow_duplicate=False
+        )
 
     def lead_deal(self, actor: Actor, data: DealCreate) -> int:
         return deal_service.create(self.session, actor=actor, scope=Scope.ALL, data=data).id
 
     def activity(self, actor: Actor, data: ActivityCreate) -> Activity:
-        activity, _ = activity_service.create(self.session, actor=actor, scope=Scope.ALL,
-                                              data=data)
+        activity, _ = activity_service.create(self.session, actor=actor, scope=Scope.ALL, data=data)
         return activity
 
     def get_activity(self, activity_id: int) -> Activity | None:
@@ -76,8 +76,9 @@ class Immediate:
         self.session.flush()
 
     def update_activity(self, actor: Actor, activity: Activity, data: ActivityUpdate) -> None:
-        activity_service.update(self.session, actor=actor, scope=Scope.ALL, activity=activity,
-                                data=data)
+        activity_service.update(
+            self.session, actor=actor, scope=Scope.ALL, activity=activity, data=data
+        )
 
     def flush(self) -> None:
         self.session.flush()
