@@ -23,7 +23,7 @@ from voronka.transfer.bulk import fast
 from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
 from voronka.transfer.bulk.matching import CLIENT_COLUMNS, client_joins
-from voronka.transfer.bulk.staging import Stage
+from voronka.transfer.bulk.staging import Encoded, Stage
 from voronka.transfer.bulk.touchpoints import _time_for, _whole
 from voronka.transfer.mapping import ColumnMapping
 from voronka.transfer.options import OnDuplicate
@@ -117,7 +117,7 @@ class _Prepared:
     columns: Columns
     kept: list[tuple[Any, ...]]
     in_file: set[int]
-    encoded: bytes | None  # ``kept`` as PostgreSQL's COPY reads it
+    encoded: Encoded | None  # ``kept`` as PostgreSQL's COPY reads it
 
 
 class ActivityLoader:
@@ -156,7 +156,7 @@ class ActivityLoader:
         columns, in_file = ready.columns, set(ready.in_file)
         index_of = {number: i for i, number in enumerate(columns.numbers)}
         STAGE.reset(ctx.conn)
-        STAGE.load(ctx.conn, ready.kept, ready.encoded)
+        STAGE.load(ctx.conn, ready.kept, ready.encoded, analyzed=ctx.staged_shapes)
         ws = {"ws": ctx.actor.workspace_id, "now": ctx.now}
         reported = set()
         if ctx.scope is not Scope.ALL:
@@ -229,19 +229,27 @@ class ActivityLoader:
         return {n for (n,) in refused}
 
     def _parse(self, ctx: Context, columns: Columns) -> list[tuple[Any, ...]]:
-        kinds = columns.parse("kind", lambda v: _word(v, KIND_WORDS, "kind"))
+        kinds = columns.parse("kind", lambda v: _word(v, KIND_WORDS, "kind"), once_per_value=True)
         moments = columns.parse("occurred_at", fast.Moments(ctx.zone))
-        client_ids = columns.parse("client_id", _whole)
-        phones = columns.parse("phone", lambda v: fast.phone(cells.text(v), ctx.region))
-        emails = columns.parse("email", lambda v: fast.email(cells.text(v)))
-        owners = columns.parse("owner", lambda v: ctx.lookups.user_id(cells.text(v)))
+        client_ids = columns.parse("client_id", _whole, once_per_value=True)
+        phones = columns.parse(
+            "phone", lambda v: fast.phone(cells.text(v), ctx.region), once_per_value=True
+        )
+        emails = columns.parse("email", lambda v: fast.email(cells.text(v)), once_per_value=True)
+        owners = columns.parse(
+            "owner", lambda v: ctx.lookups.user_id(cells.text(v)), once_per_value=True
+        )
         subjects = columns.text("subject", 300)
         bodies = columns.text("body", 100_000)
         external = columns.text("external_id", 128)
-        directions = columns.parse("direction", lambda v: _word(v, DIRECTION_WORDS, "direction"))
-        statuses = columns.parse("call_status", lambda v: _word(v, STATUS_WORDS, "call_status"))
-        waits = columns.parse("wait_seconds", _seconds)
-        talks = columns.parse("talk_seconds", _seconds)
+        directions = columns.parse(
+            "direction", lambda v: _word(v, DIRECTION_WORDS, "direction"), once_per_value=True
+        )
+        statuses = columns.parse(
+            "call_status", lambda v: _word(v, STATUS_WORDS, "call_status"), once_per_value=True
+        )
+        waits = columns.parse("wait_seconds", _seconds, once_per_value=True)
+        talks = columns.parse("talk_seconds", _seconds, once_per_value=True)
         dues = columns.parse("due_at", fast.Moments(ctx.zone))
         stored_time = _time_for(ctx)
         staged: list[tuple[Any, ...]] = []

@@ -25,7 +25,7 @@ from voronka.transfer import cells
 from voronka.transfer.bulk import fast
 from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
-from voronka.transfer.bulk.staging import Stage
+from voronka.transfer.bulk.staging import Encoded, Stage
 from voronka.transfer.client_rows import KIND_WORDS
 from voronka.transfer.mapping import ColumnMapping
 from voronka.transfer.options import OnDuplicate
@@ -118,7 +118,7 @@ class _Prepared:
     contacts: list[tuple[Any, ...]]
     tags: list[tuple[Any, ...]]
     in_file: dict[int, int]  # row number → earlier row number holding its contact
-    encoded: tuple[bytes, bytes, bytes] | None  # the three stages as PostgreSQL's COPY reads them
+    encoded: tuple[Encoded, Encoded, Encoded] | None  # the stages as COPY reads them
 
 
 class ClientLoader:
@@ -195,9 +195,9 @@ class ClientLoader:
         CONTACTS.reset(ctx.conn)
         TAGS.reset(ctx.conn)
         stage, contacts, tags = ready.encoded or (None, None, None)
-        STAGE.load(ctx.conn, ready.kept, stage)
-        CONTACTS.load(ctx.conn, ready.contacts, contacts)
-        TAGS.load(ctx.conn, ready.tags, tags)
+        STAGE.load(ctx.conn, ready.kept, stage, analyzed=ctx.staged_shapes)
+        CONTACTS.load(ctx.conn, ready.contacts, contacts, analyzed=ctx.staged_shapes)
+        TAGS.load(ctx.conn, ready.tags, tags, analyzed=ctx.staged_shapes)
         matched = self._match(ctx, columns, result)
         self._insert(ctx, result)
         result.errors.update({columns.numbers[i]: e for i, e in columns.errors.items()})

@@ -61,18 +61,31 @@ class Columns:
                 out.append(text)
         return out
 
-    def parse(self, field: str, parse: Callable[[CellValue], T]) -> list[T | None]:
-        """``parse(cell)`` for every non-blank cell; a ``ValueError`` becomes the row's error."""
+    def parse(
+        self, field: str, parse: Callable[[CellValue], T], *, once_per_value: bool = False
+    ) -> list[T | None]:
+        """``parse(cell)`` for every non-blank cell; a ``ValueError`` becomes the row's error.
+
+        ``once_per_value``: the result depends on the text alone and is never changed, so a
+        text repeated in the batch (a kind, a count, a phone) is parsed once.
+        """
+        if field not in self._column_of:
+            return [None] * len(self.numbers)
         out: list[T | None] = []
+        seen: dict[str, T | _Failed | None] = {}
         for index, value in enumerate(self.raw(field)):
-            if value is None or (isinstance(value, str) and not value.strip()):
+            remembered = once_per_value and value.__class__ is str
+            if remembered and value in seen:
+                result = seen[value]  # type: ignore[index]
+            else:
+                result = _parsed(value, parse)
+                if remembered:
+                    seen[value] = result  # type: ignore[index]
+            if result.__class__ is _Failed:
+                self.fail(index, field, result.message, value)  # type: ignore[union-attr]
                 out.append(None)
-                continue
-            try:
-                out.append(parse(value))
-            except ValueError as exc:
-                self.fail(index, field, str(exc), value)
-                out.append(None)
+            else:
+                out.append(result)  # type: ignore[arg-type]
         return out
 
     def fail(
@@ -92,3 +105,21 @@ class Columns:
 
     def failed(self, index: int) -> bool:
         return index in self.errors
+
+
+class _Failed:
+    """A cell's parse error, kept for the next cell with the same text."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _parsed(value: CellValue, parse: Callable[[CellValue], T]) -> T | _Failed | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        return _Failed(str(exc))

@@ -171,9 +171,11 @@ class DealLoader:
             ctx.conn.execute(_TAKE_TURNS, {"ws": ctx.actor.workspace_id})
         DEALS.reset(ctx.conn)
         HISTORY.reset(ctx.conn)
-        DEALS.load(ctx.conn, kept)
+        DEALS.load(ctx.conn, kept, analyzed=ctx.staged_shapes)
         kept_rows = set(first.values())
-        HISTORY.load(ctx.conn, [h for h in history if h[0] in kept_rows])
+        HISTORY.load(
+            ctx.conn, [h for h in history if h[0] in kept_rows], analyzed=ctx.staged_shapes
+        )
         outcomes = self._decide(ctx, columns) if kept else {}
         params = {
             "ws": ctx.actor.workspace_id,

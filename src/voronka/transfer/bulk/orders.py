@@ -516,7 +516,8 @@ class OrderLoader:
         by_row = {columns.rows[o.indices[0]].number: o for o in orders}
         if not by_row:
             return {}
-        ORDERS.load(ctx.conn, [_staged(ctx, row, o) for row, o in by_row.items()])
+        staged = [_staged(ctx, row, o) for row, o in by_row.items()]
+        ORDERS.load(ctx.conn, staged, analyzed=ctx.staged_shapes)
         linking.link(ctx, ORDERS.name)
         for row, (name, message) in linking.client_problems(ctx, ORDERS.name).items():
             columns.fail(by_row[row].indices[0], name, message)
@@ -548,6 +549,7 @@ class OrderLoader:
                 for row, o in writing.items()
                 for position, line in enumerate(_lines(columns, o))
             ],
+            analyzed=ctx.staged_shapes,
         )
         CHANGES.load(
             ctx.conn,
@@ -556,6 +558,7 @@ class OrderLoader:
                 for row, o in writing.items()
                 for step, (a, b, at) in enumerate(o.history)
             ],
+            analyzed=ctx.staged_shapes,
         )
         params = {"ws": ctx.actor.workspace_id, "now": ctx.now, "by": ctx.actor.user_id}
         ctx.conn.execute(_INSERT_ORDERS, params)

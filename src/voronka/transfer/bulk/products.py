@@ -19,7 +19,7 @@ from voronka.db.types import UTCDateTime, to_minor
 from voronka.transfer import cells
 from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
-from voronka.transfer.bulk.staging import Stage
+from voronka.transfer.bulk.staging import Encoded, Stage
 from voronka.transfer.mapping import ColumnMapping
 from voronka.transfer.options import OnDuplicate
 from voronka.transfer.reading import SourceRow
@@ -75,7 +75,7 @@ _UPDATE = text(
 class _Prepared:
     columns: Columns
     kept: list[tuple[Any, ...]]
-    encoded: bytes | None  # ``kept`` as PostgreSQL's COPY reads it
+    encoded: Encoded | None  # ``kept`` as PostgreSQL's COPY reads it
 
 
 class ProductLoader:
@@ -114,7 +114,7 @@ class ProductLoader:
         ready = prepared_of(rows) or self.prepare(ctx, rows)
         columns = ready.columns
         STAGE.reset(ctx.conn)
-        STAGE.load(ctx.conn, ready.kept, ready.encoded)
+        STAGE.load(ctx.conn, ready.kept, ready.encoded, analyzed=ctx.staged_shapes)
         params = {"ws": ctx.actor.workspace_id, "now": ctx.now}
         ctx.conn.execute(_GROUPS, params)
         matched = f"WITH m AS ({_MATCHED})"
@@ -157,9 +157,9 @@ class ProductLoader:
         skus = columns.text("sku", 64, required=True)
         names = columns.text("name", 300, required=True)
         groups = columns.text("group", 200)
-        prices = columns.parse("price", cells.amount)
-        costs = columns.parse("cost_price", cells.amount)
-        currencies = columns.parse("currency", _currency)
+        prices = columns.parse("price", cells.amount, once_per_value=True)
+        costs = columns.parse("cost_price", cells.amount, once_per_value=True)
+        currencies = columns.parse("currency", _currency, once_per_value=True)
         units = columns.text("unit", 16)
         currency = get_settings().default_currency
         staged: list[tuple[Any, ...]] = []

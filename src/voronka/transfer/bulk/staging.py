@@ -6,7 +6,12 @@ inside the batch's transaction, so a rolled-back batch leaves nothing behind.
 
 For PostgreSQL the rows can be turned into COPY's CSV text ahead of time (``encode``, by
 Arrow in C++: about a microsecond a row, against ten for psycopg's ``write_row``), in the
-thread that prepares batches, so that the writing connection only sends bytes.
+thread that prepares batches, so that the writing connection only sends bytes. Times are
+written in UTC with a "Z", so the COPY reads the same instant whatever the session's time
+zone, without setting it. A PostgreSQL batch costs two round trips before its
+statements: ``reset`` (one multi-statement query) and the COPY; the planner's statistics
+of a staging table are gathered on the import's first batch and again only when a batch's
+shape (which columns hold a value) differs from the one they describe.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from sqlalchemy import Connection
 
 #: Arrow types of the kinds, for ``Stage.encode``
 _ARROW_TYPES = {"id": "int64", "int": "int64", "text": "string", "bool": "bool_"}
+#: ``Stage.reset`` on PostgreSQL, sent as one query (no parameters: the simple protocol)
+_RESET = (
+    "CREATE TEMP TABLE IF NOT EXISTS {name} ({body}); {index}"
+    # compiling the matching statements (costed high on a batch) took longer than running
+    # them: ~140 ms of JIT per batch
+    "SET LOCAL jit = off; TRUNCATE {name}"
+)
 
 #: Column types of staging tables, per dialect: (PostgreSQL, SQLite).
 TYPES = {
@@ -29,6 +41,14 @@ TYPES = {
     "time": ("TIMESTAMPTZ", "TEXT"),
     "date": ("DATE", "TEXT"),
 }
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Rows as COPY reads them, and which columns hold a value in at least one row."""
+
+    data: bytes
+    shape: tuple[bool, ...]
 
 
 @dataclass(frozen=True)
@@ -48,32 +68,34 @@ class Stage:
         """Create the table in this connection's temporary schema if needed, and empty it."""
         position = 0 if conn.dialect.name == "postgresql" else 1
         body = ", ".join(f"{name} {TYPES[kind][position]}" for name, kind in self.columns)
-        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {self.name} ({body})")
-        if self.indexed:  # without it, looking rows up by number is quadratic
-            conn.exec_driver_sql(
-                f"CREATE INDEX IF NOT EXISTS {self.name}_row_no ON {self.name} (row_no)"
-            )
+        # without the index, looking rows up by number is quadratic
+        index = f"CREATE INDEX IF NOT EXISTS {self.name}_row_no ON {self.name} (row_no)"
         if conn.dialect.name == "postgresql":
-            # compiling the matching statements (costed high on a batch) took longer than
-            # running them: ~140 ms of JIT per batch
-            conn.exec_driver_sql("SET LOCAL jit = off")
-            conn.exec_driver_sql(f"TRUNCATE {self.name}")
-        else:
-            conn.exec_driver_sql(f"DELETE FROM {self.name}")  # noqa: S608
+            driver = conn.connection.driver_connection
+            with driver.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(
+                    _RESET.format(
+                        name=self.name, body=body, index=f"{index}; " if self.indexed else ""
+                    )
+                )
+            return
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {self.name} ({body})")
+        if self.indexed:
+            conn.exec_driver_sql(index)
+        conn.exec_driver_sql(f"DELETE FROM {self.name}")  # noqa: S608
 
-    def encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
+    def encode(self, rows: Sequence[Sequence[Any]]) -> Encoded:
         """``rows`` as the CSV text ``load`` sends to PostgreSQL: NULL unquoted and empty,
-        every text quoted, times as UTC without an offset (``load`` reads them in UTC)."""
+        every text quoted, times in UTC marked "Z" (naive ones are taken as UTC)."""
         import pyarrow as pa
         from pyarrow import csv as arrow_csv
 
         if not rows:
-            return b""
+            return Encoded(b"", (False,) * len(self.columns))
         arrays = []
         for (_, kind), values in zip(self.columns, zip(*rows, strict=True), strict=True):
             if kind == "time":
-                aware = pa.array(values, type=pa.timestamp("us", tz="UTC"))
-                arrays.append(aware.cast(pa.timestamp("us")))  # the same UTC wall time
+                arrays.append(_utc_text(pa.array(values, type=pa.timestamp("us", tz="UTC"))))
             elif kind == "date":
                 arrays.append(pa.array(values, type=pa.date32()))
             else:
@@ -81,31 +103,54 @@ class Stage:
         table = pa.Table.from_arrays(arrays, names=[name for name, _ in self.columns])
         sink = pa.BufferOutputStream()
         arrow_csv.write_csv(table, sink, arrow_csv.WriteOptions(include_header=False))
-        return sink.getvalue().to_pybytes()
+        shape = tuple(array.null_count < len(array) for array in arrays)
+        return Encoded(sink.getvalue().to_pybytes(), shape)
 
     def load(
-        self, conn: Connection, rows: Sequence[Sequence[Any]], encoded: bytes | None = None
+        self,
+        conn: Connection,
+        rows: Sequence[Sequence[Any]],
+        encoded: Encoded | None = None,
+        *,
+        analyzed: dict[str, tuple[bool, ...]] | None = None,
     ) -> None:
         """Append ``rows`` (tuples in column order) in one driver call; on PostgreSQL,
-        ``encoded`` is ``encode(rows)`` made beforehand."""
+        ``encoded`` is ``encode(rows)`` made beforehand.
+
+        ``analyzed`` records, for one import, the shape each staging table's statistics
+        describe: they are gathered only when this batch's shape differs (TRUNCATE keeps
+        them, and the planner scales row counts by the table's size). Without it they are
+        gathered for every batch.
+        """
         if not rows:
             return
         names = ", ".join(name for name, _ in self.columns)
         driver = conn.connection.driver_connection
         if conn.dialect.name == "postgresql":
-            data = encoded if encoded is not None else self.encode(rows)
+            ready = encoded if encoded is not None else self.encode(rows)
             with driver.cursor() as cursor:  # type: ignore[union-attr]
-                # times in the CSV are UTC wall times: read them so, for this COPY only
-                zone = cursor.execute("SELECT current_setting('TimeZone')").fetchone()[0]
-                cursor.execute("SELECT set_config('TimeZone', 'UTC', true)")
                 with cursor.copy(f"COPY {self.name} ({names}) FROM STDIN (FORMAT csv)") as copy:
-                    copy.write(data)
-                cursor.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
-                if self.analyzed:  # statistics: the planner joins a batch by hash, not loop
+                    copy.write(ready.data)
+                # statistics: the planner joins a batch by hash, not loop, and probes the
+                # contact index only for the columns that hold values
+                if self.analyzed and (analyzed is None or analyzed.get(self.name) != ready.shape):
                     cursor.execute(f"ANALYZE {self.name}")
+                    if analyzed is not None:
+                        analyzed[self.name] = ready.shape
             return
         marks = ", ".join("?" for _ in self.columns)
         driver.executemany(  # type: ignore[union-attr]
             f"INSERT INTO {self.name} ({names}) VALUES ({marks})",  # noqa: S608
             rows,
         )
+
+
+
+def _utc_text(moments: Any) -> Any:
+    """UTC timestamps as text marked "Z" (which PostgreSQL reads as UTC): Arrow writes
+    naive timestamps as text four times faster than zoned ones."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wall = moments.cast(pa.timestamp("us")).cast(pa.string())  # the same UTC wall time
+    return pc.binary_join_element_wise(wall, "Z", "")

@@ -21,7 +21,7 @@ from voronka.transfer.bulk import fast
 from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
 from voronka.transfer.bulk.matching import CLIENT_COLUMNS, client_joins
-from voronka.transfer.bulk.staging import Stage
+from voronka.transfer.bulk.staging import Encoded, Stage
 from voronka.transfer.mapping import ColumnMapping
 from voronka.transfer.options import OnDuplicate
 from voronka.transfer.reading import SourceRow
@@ -106,7 +106,7 @@ class _Prepared:
     columns: Columns
     kept: list[tuple[Any, ...]]
     in_file: set[int]
-    encoded: bytes | None  # ``kept`` as PostgreSQL's COPY reads it
+    encoded: Encoded | None  # ``kept`` as PostgreSQL's COPY reads it
 
 
 class TouchpointLoader:
@@ -140,7 +140,7 @@ class TouchpointLoader:
         ready = prepared_of(rows) or self.prepare(ctx, rows)
         columns, in_file = ready.columns, set(ready.in_file)
         STAGE.reset(ctx.conn)
-        STAGE.load(ctx.conn, ready.kept, ready.encoded)
+        STAGE.load(ctx.conn, ready.kept, ready.encoded, analyzed=ctx.staged_shapes)
         duplicate = "0" if ctx.on_duplicate is OnDuplicate.CREATE else _DUPLICATE
         matched = _MATCHED.format(duplicate=duplicate)
         ws = {"ws": ctx.actor.workspace_id}
@@ -180,17 +180,21 @@ class TouchpointLoader:
         for index, moment in enumerate(moments):
             if moment is None and not columns.failed(index):
                 columns.fail(index, "occurred_at", "required")
-        kinds = columns.parse("kind", _kind)
+        kinds = columns.parse("kind", _kind, once_per_value=True)
         visitors = columns.text("visitor_id", 64)
-        client_ids = columns.parse("client_id", _whole)
-        phones = columns.parse("phone", lambda v: fast.phone(cells.text(v), ctx.region))
-        emails = columns.parse("email", lambda v: fast.email(cells.text(v)))
-        channels = columns.parse("source", lambda v: ctx.lookups.channel_id(cells.text(v)))
+        client_ids = columns.parse("client_id", _whole, once_per_value=True)
+        phones = columns.parse(
+            "phone", lambda v: fast.phone(cells.text(v), ctx.region), once_per_value=True
+        )
+        emails = columns.parse("email", lambda v: fast.email(cells.text(v)), once_per_value=True)
+        channels = columns.parse(
+            "source", lambda v: ctx.lookups.channel_id(cells.text(v)), once_per_value=True
+        )
         utm = {f: columns.text(f, 200) for f in ("utm_source", "utm_medium", "utm_campaign")}
         referrers = columns.text("referrer", 1000)
         landings = columns.text("landing_page", 1000)
-        pages = columns.parse("pages", _count)
-        seconds = columns.parse("seconds_on_site", _count)
+        pages = columns.parse("pages", _count, once_per_value=True)
+        seconds = columns.parse("seconds_on_site", _count, once_per_value=True)
         staged: list[tuple[Any, ...]] = []
         stored_time = _time_for(ctx)
         failed = columns.errors
