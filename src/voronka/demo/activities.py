@@ -3,6 +3,11 @@ the proposal e-mail, meetings, follow-up tasks and closing notes.
 
 Each kind is built as a *part*: a dict of columns for some rows. ``activity_rows`` joins the
 parts into one table, filling the columns a part does not have with NULL.
+
+A returning client's later leads get only the lead's own call (when it came by phone) and the
+manager's first call back, so the response-time truths hold per lead while the activity table
+does not triple with the leads; the stage calls, e-mails, meetings, tasks and notes belong to
+each client's first lead.
 """
 
 from __future__ import annotations
@@ -45,19 +50,21 @@ def deal_activities(
 
 def _about(batch: ClientBatch, deals: DealBatch, deal: np.ndarray, world: World) -> Part:
     """The client, deal and owner columns of activities about ``deal`` (batch indices)."""
+    client = deals.client[deal]
     return {
-        "client_id": batch.ids[deal],
+        "client_id": batch.ids[client],
         "deal_id": deals.ids[deal],
-        "owner_id": world.manager_ids[batch.manager[deal]],
+        "owner_id": world.manager_ids[batch.manager[client]],
     }
 
 
 def _lead_calls(
     world: World, rng: np.random.Generator, batch: ClientBatch, deals: DealBatch
 ) -> Part:
-    deal = np.flatnonzero(batch.lead_by_call)
-    number = world.tracking_number(batch.channel[deal], batch.campaign[deal])
-    call = inbound_calls(world, rng, batch.lead_at[deal], batch.phone[deal], number)
+    deal = np.flatnonzero(deals.by_call)
+    number = world.tracking_number(deals.channel[deal], deals.campaign[deal])
+    phone = batch.phone[deals.client[deal]]
+    call = inbound_calls(world, rng, deals.created_at[deal], phone, number)
     return {**call, **_about(batch, deals, deal, world)}
 
 
@@ -65,8 +72,8 @@ def _response_calls(
     world: World, rng: np.random.Generator, batch: ClientBatch, deals: DealBatch
 ) -> Part:
     """The manager's first call back; its delay is the planted response time."""
-    deal = np.arange(len(batch))
-    call = outbound_calls(world, rng, deals.responded_at, batch.phone)
+    deal = np.arange(len(deals))
+    call = outbound_calls(world, rng, deals.responded_at, batch.phone[deals.client])
     return {**call, **_about(batch, deals, deal, world)}
 
 
@@ -75,16 +82,16 @@ def _stage_calls(
 ) -> Part:
     """A call shortly before every move of a deal (never before the first call back)."""
     history = deals.history
-    moved = np.flatnonzero(history.step > 0)
+    moved = np.flatnonzero((history.step > 0) & deals.is_first[history.deal])
     deal = history.deal[moved]
     before = seconds(rng.uniform(600, 4 * 3600, len(moved)))
     at = np.maximum(history.at[moved] - before, deals.responded_at[deal] + seconds(60.0))
-    call = outbound_calls(world, rng, at, batch.phone[deal])
+    call = outbound_calls(world, rng, at, batch.phone[deals.client[deal]])
     return {**call, **_about(batch, deals, deal, world)}
 
 
 def _proposal_emails(world: World, batch: ClientBatch, deals: DealBatch) -> Part:
-    entered = np.flatnonzero(deals.history.stage == PROPOSAL)
+    entered = np.flatnonzero(_of_first_leads(deals) & (deals.history.stage == PROPOSAL))
     deal = deals.history.deal[entered]
     return {
         "kind": np.full(len(deal), "email"),
@@ -98,7 +105,8 @@ def _proposal_emails(world: World, batch: ClientBatch, deals: DealBatch) -> Part
 def _closing_notes(
     world: World, rng: np.random.Generator, batch: ClientBatch, deals: DealBatch
 ) -> Part:
-    closed = np.flatnonzero(~np.isnat(deals.closed_at) & (rng.random(len(deals)) < 0.4))
+    closed = ~np.isnat(deals.closed_at) & deals.is_first
+    closed = np.flatnonzero(closed & (rng.random(len(deals)) < 0.4))
     subject = np.where(deals.is_won[closed], "Deal won", "Deal lost")
     return {
         "kind": np.full(len(closed), "note"),
@@ -109,9 +117,9 @@ def _closing_notes(
 
 
 def _meetings(world: World, rng: np.random.Generator, batch: ClientBatch, deals: DealBatch) -> Part:
-    entered = np.flatnonzero(deals.history.stage == NEGOTIATION)
+    entered = np.flatnonzero(_of_first_leads(deals) & (deals.history.stage == NEGOTIATION))
     deal = deals.history.deal[entered]
-    keep = rng.random(len(deal)) < np.where(batch.is_company[deal], 0.9, 0.5)
+    keep = rng.random(len(deal)) < np.where(batch.is_company[deals.client[deal]], 0.9, 0.5)
     deal, due = deal[keep], deals.history.at[entered][keep] + days(2.0)
     done = due + seconds(3600.0)
     return {
@@ -127,11 +135,12 @@ def _meetings(world: World, rng: np.random.Generator, batch: ClientBatch, deals:
 def _tasks(world: World, rng: np.random.Generator, batch: ClientBatch, deals: DealBatch) -> Part:
     """A call-back task at creation and a follow-up at Proposal; some are done late."""
     history = deals.history
-    row = np.flatnonzero((history.step == 0) | (history.stage == PROPOSAL))
+    row = (history.step == 0) | (history.stage == PROPOSAL)
+    row = np.flatnonzero(_of_first_leads(deals) & row)
     deal, created = history.deal[row], history.at[row]
     due = created + days(np.where(history.step[row] == 0, 1.0, 3.0))
     late_share = np.asarray([m.task_overdue_share for m in world.params.managers])
-    late = rng.random(len(row)) < late_share[batch.manager[deal]]
+    late = rng.random(len(row)) < late_share[batch.manager[deals.client[deal]]]
     early = rng.uniform(0, 20 * 3600, len(row))
     completed = np.where(
         late,
@@ -148,6 +157,11 @@ def _tasks(world: World, rng: np.random.Generator, batch: ClientBatch, deals: De
         "completed_at": np.where(completed < world.window.end, completed, NAT),
         **_about(batch, deals, deal, world),
     }
+
+
+def _of_first_leads(deals: DealBatch) -> np.ndarray:
+    """Whether each stage change belongs to a client's first lead."""
+    return deals.is_first[deals.history.deal]
 
 
 def _before(part: Part, end: np.datetime64) -> Part:

@@ -1,8 +1,9 @@
 """Clients: who they are, when and through which channel their lead arrived, who owns them.
 
 A chunk's top-level clients (persons and companies) take consecutive ids; the contact persons
-of its companies follow them. Every top-level client arrives with one lead (a deal) at
-``lead_at``; contact persons only exist as people to talk to.
+of its companies follow them. Every top-level client arrives with a lead (a deal) at
+``lead_at`` (returning clients bring more later, see ``leads``); contact persons only exist as
+people to talk to.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def draw_clients(world: World, rng: np.random.Generator, first_id: int, count: i
     return ClientBatch(
         ids=ids,
         is_company=rng.random(count) < world.params.company_share,
-        lead_at=_draw_lead_times(world, rng, campaign),
+        lead_at=draw_lead_times(world, rng, campaign),
         channel=channel,
         campaign=campaign,
         manager=rng.integers(0, len(world.params.managers), size=count),
@@ -70,7 +71,7 @@ def draw_campaigns(world: World, rng: np.random.Generator, channel: np.ndarray) 
     return campaign
 
 
-def _draw_lead_times(world: World, rng: np.random.Generator, campaign: np.ndarray) -> np.ndarray:
+def draw_lead_times(world: World, rng: np.random.Generator, campaign: np.ndarray) -> np.ndarray:
     """Online leads follow the seasonal day weights; fair leads come in the days after a fair."""
     window = world.window
     day = rng.choice(window.days, size=len(campaign), p=world.lead_day_p)

@@ -15,6 +15,7 @@ import numpy as np
 
 from voronka.demo import ragged
 from voronka.demo.clients import ClientBatch
+from voronka.demo.leads import Leads
 from voronka.demo.rows import VERSION, TableRows, nullable, nullable_text, rows, when
 from voronka.demo.timeline import days
 from voronka.demo.world import World
@@ -32,9 +33,14 @@ class StageHistory:
 
 @dataclass(frozen=True)
 class DealBatch:
-    """A chunk's deals (one per top-level client, same order) and their history."""
+    """A chunk's deals (one per lead, same order) and their history."""
 
     ids: np.ndarray
+    client: np.ndarray  # batch index of the client
+    channel: np.ndarray
+    campaign: np.ndarray  # global campaign index, -1 when the channel has none
+    by_call: np.ndarray  # the lead came in as a phone call
+    is_first: np.ndarray  # the client's first lead (False: a returning client's later one)
     created_at: np.ndarray
     amount: np.ndarray  # whole roubles
     stage: np.ndarray  # current stage index
@@ -49,28 +55,34 @@ class DealBatch:
 
 
 def draw_deals(
-    world: World, rng: np.random.Generator, batch: ClientBatch, first_id: int
+    world: World, rng: np.random.Generator, batch: ClientBatch, leads: Leads, first_id: int
 ) -> DealBatch:
     """Decide every lead's outcome, walk it through the pipeline and cut it at the window end."""
     open_stages = world.params.open_stages
-    will_win = rng.random(len(batch)) < _win_probability(world, batch)
+    manager = batch.manager[leads.client]
+    will_win = rng.random(len(leads)) < _win_probability(world, leads, manager)
     lost_p = [s.lost_share for s in open_stages]
     last_open = np.where(
-        will_win, len(open_stages) - 1, rng.choice(len(open_stages), size=len(batch), p=lost_p)
+        will_win, len(open_stages) - 1, rng.choice(len(open_stages), size=len(leads), p=lost_p)
     )
-    responded_at = batch.lead_at + days(_response_days(world, rng, batch))
-    planned = _planned_history(world, rng, batch, will_win, last_open, responded_at)
+    responded_at = leads.at + days(_response_days(world, rng, manager))
+    planned = _planned_history(world, rng, leads.at, will_win, last_open, responded_at)
     kept = planned.at < world.window.end
     history = StageHistory(
         planned.deal[kept], planned.step[kept], planned.stage[kept], planned.at[kept]
     )
-    last = ragged.last_child(np.bincount(history.deal, minlength=len(batch)))
+    last = ragged.last_child(np.bincount(history.deal, minlength=len(leads)))
     stage = history.stage[last]
     is_closed = stage >= len(open_stages)
     return DealBatch(
-        ids=first_id + np.arange(len(batch)),
-        created_at=batch.lead_at,
-        amount=_amounts(world, rng, batch),
+        ids=first_id + np.arange(len(leads)),
+        client=leads.client,
+        channel=leads.channel,
+        campaign=leads.campaign,
+        by_call=leads.by_call,
+        is_first=leads.is_first,
+        created_at=leads.at,
+        amount=_amounts(world, rng, batch.is_company[leads.client]),
         stage=stage,
         closed_at=when(history.at[last], is_closed),
         is_won=stage == len(open_stages),
@@ -79,18 +91,18 @@ def draw_deals(
     )
 
 
-def _win_probability(world: World, batch: ClientBatch) -> np.ndarray:
+def _win_probability(world: World, leads: Leads, manager: np.ndarray) -> np.ndarray:
     params = world.params
-    channel_rate = np.asarray([c.win_rate for c in params.channels])[batch.channel]
-    campaign = np.append(world.campaigns.win_multiplier, 1.0)[batch.campaign]
-    manager = np.asarray([m.win_multiplier for m in params.managers])[batch.manager]
-    return channel_rate * campaign * manager
+    channel_rate = np.asarray([c.win_rate for c in params.channels])[leads.channel]
+    campaign = np.append(world.campaigns.win_multiplier, 1.0)[leads.campaign]
+    owner = np.asarray([m.win_multiplier for m in params.managers])[manager]
+    return channel_rate * campaign * owner
 
 
 def _planned_history(
     world: World,
     rng: np.random.Generator,
-    batch: ClientBatch,
+    created_at: np.ndarray,
     will_win: np.ndarray,
     last_open: np.ndarray,
     responded_at: np.ndarray,
@@ -108,22 +120,24 @@ def _planned_history(
     mean = np.append([s.mean_days for s in open_stages], [0.0, 0.0])[stage]
     dwell = np.minimum(rng.exponential(1.0, len(stage)), world.params.dwell_cap) * mean
     waited = ragged.cumsum_within(dwell, counts) - dwell
-    start = np.where(step > 0, responded_at[deal], batch.lead_at[deal])
+    start = np.where(step > 0, responded_at[deal], created_at[deal])
     return StageHistory(deal, step, stage, start + days(waited))
 
 
-def _response_days(world: World, rng: np.random.Generator, batch: ClientBatch) -> np.ndarray:
+def _response_days(world: World, rng: np.random.Generator, manager: np.ndarray) -> np.ndarray:
     """Delay of the first call back: log-normal around the owner's planted median, capped."""
     params = world.params
-    median = np.asarray([m.response_minutes for m in params.managers])[batch.manager]
+    median = np.asarray([m.response_minutes for m in params.managers])[manager]
     minutes = np.minimum(rng.lognormal(np.log(median), 0.9), params.response_cap_hours * 60)
     return minutes / (24 * 60)
 
 
-def _amounts(world: World, rng: np.random.Generator, batch: ClientBatch) -> np.ndarray:
+def _amounts(world: World, rng: np.random.Generator, is_company: np.ndarray) -> np.ndarray:
     params = world.params
-    amount = rng.lognormal(np.log(params.deal_amount_median), params.deal_amount_sigma, len(batch))
-    amount *= np.where(batch.is_company, params.company_amount_multiplier, 1.0)
+    amount = rng.lognormal(
+        np.log(params.deal_amount_median), params.deal_amount_sigma, len(is_company)
+    )
+    amount *= np.where(is_company, params.company_amount_multiplier, 1.0)
     return np.maximum(np.round(amount / 100) * 100, 100).astype(np.int64)
 
 
@@ -138,20 +152,20 @@ def deal_rows(
     reason = reasons[rng.choice(len(reasons), len(deals), p=[s for _, s in params.lost_reasons])]
     last = ragged.last_child(np.bincount(deals.history.deal, minlength=len(deals)))
     entered = deals.history.at[last]
-    owner = world.manager_ids[batch.manager]
+    owner = world.manager_ids[batch.manager[deals.client]]
     return rows(
         "deal",
         deals.ids,
         title=np.strings.add("Inquiry ", deals.ids.astype(str)),
-        client_id=batch.ids,
+        client_id=batch.ids[deals.client],
         pipeline_id=1,
         stage_id=world.stage_ids[deals.stage],
         status=stage_kind,
         owner_id=owner,
         amount_minor=deals.amount * 100,
         currency="RUB",
-        channel_id=batch.channel + 1,
-        campaign_id=nullable(batch.campaign + 1, batch.campaign >= 0),
+        channel_id=deals.channel + 1,
+        campaign_id=nullable(deals.campaign + 1, deals.campaign >= 0),
         stage_entered_at=entered,
         closed_at=deals.closed_at,
         expected_close_on=(deals.created_at + np.timedelta64(30, "D")).astype("datetime64[D]"),
@@ -178,5 +192,5 @@ def stage_change_rows(
         from_stage_id=nullable(world.stage_ids[previous], history.step > 0),
         to_stage_id=world.stage_ids[history.stage],
         changed_at=history.at,
-        changed_by_id=world.manager_ids[batch.manager[history.deal]],
+        changed_by_id=world.manager_ids[batch.manager[deals.client[history.deal]]],
     )

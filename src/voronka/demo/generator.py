@@ -17,7 +17,7 @@ from datetime import date
 import numpy as np
 from sqlalchemy import Engine
 
-from voronka.demo import activities, clients, contacts, deals, orders, support, touchpoints
+from voronka.demo import activities, clients, contacts, deals, leads, orders, support, touchpoints
 from voronka.demo.company import ad_spend_rows, reference_rows
 from voronka.demo.loader import Loader, bulk_load
 from voronka.demo.params import DemoParams
@@ -29,8 +29,12 @@ from voronka.demo.world import World, build_world
 #: Top-level clients per chunk: large enough that numpy's per-call overhead is noise, small
 #: enough that two chunks in flight stay near 1.3 GB of memory at any number of clients.
 CHUNK_CLIENTS = 20_000
-#: Random streams besides the chunks' own.
+#: Highest mean of leads per client: past it, the leads of one client crowd the two years.
+MAX_LEADS_PER_CLIENT = 20.0
+#: Random streams besides the chunks' own: the reference data's, and (with the chunk number
+#: after it) the returning clients' extra leads, kept apart so the default company is unchanged.
 _REFERENCE_STREAM = 1_000_000_000
+_RETURNING_STREAM = 1_000_000_001
 
 Progress = Callable[[int, int], None]
 
@@ -43,6 +47,7 @@ class DemoSummary:
     seed: int
     end: date
     rows: dict[str, int]
+    leads_per_client: float = 1.0
     write_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -85,6 +90,7 @@ def generate(
     params: DemoParams | None = None,
     progress: Progress | None = None,
     end: date = DEFAULT_END,
+    leads_per_client: float = 1.0,
 ) -> DemoSummary:
     """Empty the store's data and write a demo company of ``clients`` clients over two years.
 
@@ -93,7 +99,7 @@ def generate(
     engine
         A migrated SQLite or PostgreSQL store; its rows are deleted, its schema kept.
     clients
-        Number of top-level clients (persons and companies); each arrives with one lead.
+        Number of top-level clients (persons and companies); each arrives with a lead.
     seed
         Seed of every random draw: the same seed, size and ``end`` give the same rows.
     params
@@ -102,17 +108,36 @@ def generate(
         Called with (clients written, clients in total) after each chunk.
     end
         The last day of the data (company local time).
+    leads_per_client
+        Mean number of leads (deals) per client. 1 (the default) gives every client exactly
+        one; above 1 a client brings ``1 + Poisson(leads_per_client - 1)``, the later ones as a
+        returning client (see ``voronka.demo.leads``), and returning clients' repeat orders
+        come ``params.returning_client_order_rate`` times as often.
     """
     if clients < 1:
         raise ValueError("clients must be at least 1")
+    if not 1 <= leads_per_client <= MAX_LEADS_PER_CLIENT:
+        raise ValueError(f"leads_per_client must be between 1 and {MAX_LEADS_PER_CLIENT}")
     started = time.perf_counter()
-    world = build_world(params or DemoParams(), seed=seed, clients=clients, end=end)
+    world = build_world(
+        params or DemoParams(),
+        seed=seed,
+        clients=clients,
+        end=end,
+        leads_per_client=leads_per_client,
+    )
     with bulk_load(engine) as loader:
         _write_company(world, loader)
         sold = _write_clients(world, loader, progress)
         loader.write(stock_rows(world, sold))
     return DemoSummary(
-        clients, seed, end, dict(loader.rows), dict(loader.seconds), time.perf_counter() - started
+        clients,
+        seed,
+        end,
+        dict(loader.rows),
+        leads_per_client,
+        dict(loader.seconds),
+        time.perf_counter() - started,
     )
 
 
@@ -153,7 +178,10 @@ def _draw_chunk(world: World, ids: _Ids, number: int) -> tuple[list[TableRows], 
     batch = clients.draw_clients(world, rng, ids.reserve("client", count), count)
     people = clients.draw_people(world, rng, batch, ids.next_id("client"))
     ids.reserve("client", len(people.ids) - count)
-    deal_batch = deals.draw_deals(world, rng, batch, ids.reserve("deal", count))
+    batch, lead_batch = _leads(world, batch, number)
+    deal_batch = deals.draw_deals(
+        world, rng, batch, lead_batch, ids.reserve("deal", len(lead_batch))
+    )
     order_batch = orders.draw_orders(world, rng, deal_batch, ids.next_id("sales_order"))
     ids.reserve("sales_order", len(order_batch))
     tables = [
@@ -168,6 +196,16 @@ def _draw_chunk(world: World, ids: _Ids, number: int) -> tuple[list[TableRows], 
         *_orders_and_support(world, rng, ids, batch, deal_batch, order_batch),
     ]
     return tables, orders.sold_units(world, order_batch)
+
+
+def _leads(
+    world: World, batch: clients.ClientBatch, number: int
+) -> tuple[clients.ClientBatch, leads.Leads]:
+    """Every lead of chunk ``number``'s clients, and the clients as of their first lead."""
+    if world.leads_per_client == 1:
+        return batch, leads.one_per_client(batch)
+    returning = np.random.default_rng([world.seed, _RETURNING_STREAM, number])
+    return leads.with_returning(world, returning, batch, world.leads_per_client)
 
 
 def _contact_tables(
@@ -201,7 +239,13 @@ def _marketing_and_activity(
     order_batch: orders.OrderBatch,
 ) -> list[TableRows]:
     touches, visitors = touchpoints.touchpoint_rows(
-        world, rng, batch, order_batch, ids.next_id("touchpoint"), ids.next_id("visitor")
+        world,
+        rng,
+        batch,
+        deal_batch,
+        order_batch,
+        ids.next_id("touchpoint"),
+        ids.next_id("visitor"),
     )
     ids.reserve("visitor", visitors)
     parts = activities.deal_activities(world, rng, batch, deal_batch)

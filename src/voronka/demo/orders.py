@@ -3,7 +3,9 @@
 A won deal becomes an order worth the deal's amount a few hours after closing. From that
 first order on, the client's repeat orders are a Poisson process of rate ``lambda`` that stops
 for good after each repeat order with probability ``p`` (BG/NBD), each worth a Gamma(p, nu)
-draw (Gamma-Gamma); ``lambda``, ``p`` and ``nu`` vary by client as the parameters say.
+draw (Gamma-Gamma); ``lambda``, ``p`` and ``nu`` vary by client as the parameters say. A
+returning client (more than one lead, see ``leads``) gets such a process from each won deal,
+its ``lambda`` multiplied by ``returning_client_order_rate``.
 Paid orders go new, confirmed, paid, shipped, delivered; cancelled ones new, cancelled.
 """
 
@@ -35,7 +37,7 @@ class OrderBatch:
 
     ids: np.ndarray
     client: np.ndarray  # batch index of the client
-    deal: np.ndarray  # batch index of the deal for first orders, -1 for the others
+    deal: np.ndarray  # index of the deal in its batch for first orders, -1 for the others
     created_at: np.ndarray
     is_cancelled: np.ndarray
     status: np.ndarray
@@ -58,7 +60,7 @@ def draw_orders(
     client = np.concatenate([first.client, repeat.client, cancelled.client])
     created = np.concatenate([first.at, repeat.at, cancelled.at])
     value = np.concatenate([first.value, repeat.value, cancelled.value])
-    deal = np.concatenate([first.client, np.full(len(repeat.at) + len(cancelled.at), -1)])
+    deal = np.concatenate([first.deal, np.full(len(repeat.at) + len(cancelled.at), -1)])
     is_cancelled = np.arange(len(client)) >= len(first.at) + len(repeat.at)
     order = np.lexsort((created, client))
     client, created, value = client[order], created[order], value[order]
@@ -76,20 +78,30 @@ class _Drawn:
     value: np.ndarray
 
 
-def _first_orders(world: World, rng: np.random.Generator, deals: DealBatch) -> _Drawn:
+@dataclass(frozen=True)
+class _FirstOrders(_Drawn):
+    deal: np.ndarray
+    #: Multiplies the BG/NBD purchase rate of the repeat orders that follow.
+    rate_multiplier: np.ndarray
+
+
+def _first_orders(world: World, rng: np.random.Generator, deals: DealBatch) -> _FirstOrders:
     won = np.flatnonzero(deals.is_won)
     at = deals.closed_at[won] + seconds(rng.uniform(3600, 24 * 3600, len(won)))
     keep = at < world.window.end
-    return _Drawn(won[keep], at[keep], deals.amount[won][keep])
+    won, at = won[keep], at[keep]
+    returning = np.bincount(deals.client)[deals.client[won]] > 1
+    multiplier = np.where(returning, world.params.returning_client_order_rate, 1.0)
+    return _FirstOrders(deals.client[won], at, deals.amount[won], won, multiplier)
 
 
 def _repeat_orders(
-    world: World, rng: np.random.Generator, first: _Drawn
+    world: World, rng: np.random.Generator, first: _FirstOrders
 ) -> tuple[_Drawn, np.ndarray]:
     """BG/NBD repeat orders after each first order, valued by Gamma-Gamma; also each nu."""
     bgnbd, spend = world.params.repeat_purchase, world.params.spend
     n = len(first.at)
-    rate = rng.gamma(bgnbd.r, 1 / bgnbd.alpha, n)  # orders per day
+    rate = rng.gamma(bgnbd.r, 1 / bgnbd.alpha, n) * first.rate_multiplier  # orders per day
     dropout = rng.beta(bgnbd.a, bgnbd.b, n)
     nu = rng.gamma(spend.q, 1 / spend.v, n)
     age = (world.window.end - first.at).astype("int64") / 1e6 / SECONDS_PER_DAY

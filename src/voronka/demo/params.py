@@ -283,6 +283,11 @@ class DemoParams:
     basket_price_jitter: float = 0.08
     repeat_purchase: RepeatPurchaseSpec = field(default_factory=RepeatPurchaseSpec)
     spend: SpendSpec = field(default_factory=SpendSpec)
+    #: Only with ``leads_per_client`` above 1: the BG/NBD purchase rate of the repeat orders
+    #: after each won deal of a client who brought more than one lead is this many times the
+    #: planted one (returning clients are the loyal ones). 1.5 gives the analytics benchmark's
+    #: shape, about 2 orders per 3 deals at 3 leads per client.
+    returning_client_order_rate: float = 1.5
     #: Orders cancelled before payment, per paying client (extra to the BG/NBD orders).
     cancelled_orders_per_client: float = 0.04
     #: Lead seasonality: multipliers by month (Jan..Dec) and weekday (Mon..Sun), and the
@@ -370,6 +375,8 @@ class DemoParams:
             raise ValueError("month_multipliers needs 12 values and weekday_multipliers 7")
         if len(self.hour_weights) != 24:
             raise ValueError("hour_weights needs 24 values")
+        if self.returning_client_order_rate <= 0:
+            raise ValueError("returning_client_order_rate must be positive")
         if self.highest_win_probability > 0.95:
             raise ValueError("channel x campaign x manager win probability exceeds 0.95")
 

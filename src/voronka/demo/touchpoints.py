@@ -4,7 +4,8 @@ A client's path starts with a touch through the lead's channel and campaign (an 
 visit, a newsletter click or a fair), continues with visits some of which return through the
 same channel, and ends in the lead-creating touch (a form, a call, or the fair itself). After
 the lead come return visits, one before each repeat order, and on another device now and then.
-Visitors who never become clients leave anonymous touches.
+A returning client's later leads each leave their lead-creating touch through their own
+channel and campaign. Visitors who never become clients leave anonymous touches.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from voronka.demo import names
 from voronka.demo.clients import ClientBatch, draw_campaigns
+from voronka.demo.deals import DealBatch
 from voronka.demo.orders import OrderBatch
 from voronka.demo.rows import TableRows, nullable, nullable_text, pick, rows
 from voronka.demo.timeline import days, seconds
@@ -59,6 +61,7 @@ def touchpoint_rows(
     world: World,
     rng: np.random.Generator,
     batch: ClientBatch,
+    deals: DealBatch,
     orders: OrderBatch,
     first_id: int,
     first_anonymous: int,
@@ -68,6 +71,7 @@ def touchpoint_rows(
         *_before_lead(world, rng, batch),
         _after_lead(world, rng, batch),
         _before_repeat_orders(world, rng, batch, orders),
+        _returning_leads(world, batch, deals),
     ]
     anonymous, visitors = _anonymous(world, rng, len(batch), first_anonymous)
     touches = _join([*parts, anonymous], world.window.end)
@@ -123,6 +127,22 @@ def _before_repeat_orders(
     channel, campaign = _return_channels(world, rng, len(repeat))
     return _Touches(
         client, 2 * batch.ids[client], _touch_kind(world, channel), at, channel, campaign
+    )
+
+
+def _returning_leads(world: World, batch: ClientBatch, deals: DealBatch) -> _Touches:
+    """The touch that created each later lead of a returning client (none by default)."""
+    later = np.flatnonzero(~deals.is_first)
+    client, channel = deals.client[later], deals.channel[later]
+    offline = np.asarray([c.kind == "offline" for c in world.params.channels])[channel]
+    kind = np.where(offline, "offline", np.where(deals.by_call[later], "call", "form"))
+    return _Touches(
+        client,
+        2 * batch.ids[client],
+        kind,
+        deals.created_at[later],
+        channel,
+        deals.campaign[later],
     )
 
 

@@ -65,6 +65,8 @@ class World:
     window: Window
     seed: int
     clients: int
+    #: Mean leads (deals) per top-level client: 1 means exactly one each (see ``leads``).
+    leads_per_client: float
     campaigns: Campaigns
     products: Products
     #: Probability of each day of the window for an online lead.
@@ -85,7 +87,9 @@ class World:
         return np.strings.add("+", (TRACKING_NUMBER_BASE + 1 + index).astype(str))
 
 
-def build_world(params: DemoParams, *, seed: int, clients: int, end: date) -> World:
+def build_world(
+    params: DemoParams, *, seed: int, clients: int, end: date, leads_per_client: float = 1.0
+) -> World:
     """Lay out the company for ``clients`` clients over the window ending on ``end``."""
     window = make_window(end, params.utc_offset_hours)
     day_weights = lead_day_weights(params, window)
@@ -95,6 +99,7 @@ def build_world(params: DemoParams, *, seed: int, clients: int, end: date) -> Wo
         window=window,
         seed=seed,
         clients=clients,
+        leads_per_client=leads_per_client,
         campaigns=_campaigns(params, window),
         products=_products(params),
         lead_day_p=day_weights / day_weights.sum(),
