@@ -2,6 +2,7 @@
 
     python benchmarks/bench_hooks.py [--events 5000] [--concurrency 32] [--workers 2]
                                      [--process 600] [--stores sqlite,postgresql]
+                                     [--mix new|realistic] [--known 10000] [--process-only]
                                      [--baseline-src DIR] [--postgres-url URL]
 
 For each store it migrates an empty database, seeds a pipeline and a tracking number, starts
@@ -25,9 +26,16 @@ Printed side by side, measured in the same run:
   asyncio loop) — the "before" column of the same minutes;
 * a bare insert of the same rows (``inbound_event`` + ``job``, one transaction per event, on
   one connection from this process: the store floor);
-* job processing: ``--process`` queued new-caller events (each makes a client, a lead deal, a
-  call activity, a touchpoint and the call row), one worker process, with the statements it
-  sent per event.
+* job processing: ``--process`` queued events, one worker process, with the statements it
+  sent per event (each ``executemany`` counted once: psycopg sends its rows in one pipeline).
+
+The events (``--mix``): ``new`` (the default) is one ``call.started`` of a new caller per event,
+each making a client, a lead deal, a call activity, a touchpoint and the call row — the worst
+case. ``realistic`` is a stream of calls, one every 2 s, 70 % from ``--known`` clients already
+in the store (seeded with a phone each, every other one with an open deal), 80 % answered
+(``call.started``, ``call.answered``, ``call.ended``) and the rest missed (started, ended),
+every event sent when it happens, so a call's events mostly land in different batches.
+``--process-only`` stores the events straight into the log (no HTTP) and measures processing.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -44,12 +53,16 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-0b5e"
 DUPLICATE_SHARE = 0.05
+TRACKING = "+74951110001"
+KNOWN_SHARE = 0.7  # of calls from clients already in the store (realistic mix)
+ANSWERED_SHARE = 0.8
 
 
 def free_port() -> int:
@@ -77,7 +90,14 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
-def event_bodies(count: int, *, offset: int = 0) -> list[bytes]:
+def known_number(index: int) -> str:
+    """The phone of the ``index``-th client seeded for the realistic mix."""
+    return f"+7925{1_000_000 + index:07d}"
+
+
+def event_bodies(count: int, *, offset: int = 0, mix: str = "new", known: int = 0) -> list[bytes]:
+    if mix == "realistic":
+        return realistic_bodies(count, offset=offset, known=known)
     bodies = []
     for i in range(offset, offset + count):
         bodies.append(json.dumps({
@@ -87,6 +107,47 @@ def event_bodies(count: int, *, offset: int = 0) -> list[bytes]:
             "tracking_number": "+74951110001", "extension": "101",
         }).encode())
     return bodies
+
+
+def _call_events(index: int, rng: random.Random, known: int) -> list[tuple[datetime, dict]]:
+    """The events of call ``index`` (started every 2 s from 07:00), each with its time."""
+    start = datetime(2026, 11, 20, 7, tzinfo=UTC) + timedelta(seconds=2 * index)
+    if known and rng.random() < KNOWN_SHARE:
+        caller = known_number(rng.randrange(known))
+    else:
+        caller = f"+7916{1_000_000 + index:07d}"
+    call = {"call_id": f"call-{index}", "direction": "inbound", "caller": caller,
+            "tracking_number": TRACKING}
+    at = lambda t: t.isoformat().replace("+00:00", "Z")  # noqa: E731
+    events = [(start, {**call, "event": "call.started", "occurred_at": at(start),
+                       "started_at": at(start)})]
+    if rng.random() < ANSWERED_SHARE:
+        answered = start + timedelta(seconds=rng.randint(5, 30))
+        ended = answered + timedelta(seconds=rng.randint(30, 300))
+        events.append((answered, {**call, "event": "call.answered", "extension": "101",
+                                  "occurred_at": at(answered), "answered_at": at(answered)}))
+        events.append((ended, {**call, "event": "call.ended", "status": "answered",
+                               "occurred_at": at(ended), "started_at": at(start),
+                               "answered_at": at(answered), "ended_at": at(ended)}))
+    else:
+        ended = start + timedelta(seconds=rng.randint(10, 60))
+        events.append((ended, {**call, "event": "call.ended", "status": "missed",
+                               "occurred_at": at(ended), "started_at": at(start),
+                               "ended_at": at(ended)}))
+    return events
+
+
+def realistic_bodies(count: int, *, offset: int, known: int) -> list[bytes]:
+    """``count`` events of calls numbered from ``offset``, in the order they happen."""
+    rng = random.Random(offset)
+    timeline: list[tuple[datetime, dict]] = []
+    index = offset
+    while len(timeline) < count + 200:  # calls still in progress at the end are cut off
+        timeline += _call_events(index, rng, known)
+        index += 1
+    timeline.sort(key=lambda item: item[0])
+    return [json.dumps({**body, "event_id": f"bench-{body['call_id']}-{body['event']}"}).encode()
+            for _, body in timeline[:count]]
 
 
 def signed_requests(bodies: list[bytes], port: int) -> list[bytes]:
@@ -165,7 +226,7 @@ def fire(port: int, requests: list[bytes], concurrency: int) -> Load:
         return pool.submit(fire_in_process, port, requests, concurrency).result()
 
 
-def prepare_store(url: str) -> None:
+def prepare_store(url: str, *, known: int = 0) -> None:
     from voronka.access.actor import Actor
     from voronka.campaign.models import Campaign, Channel, ChannelKind, TrackingNumber
     from voronka.db import migrate
@@ -182,8 +243,9 @@ def prepare_store(url: str) -> None:
         pipeline = Pipeline(workspace_id=1, name="Sales", is_default=True)
         session.add(pipeline)
         session.flush()
-        session.add(Stage(workspace_id=1, pipeline_id=pipeline.id, name="Lead", position=0,
-                          kind=StageKind.OPEN))
+        stage = Stage(workspace_id=1, pipeline_id=pipeline.id, name="Lead", position=0,
+                      kind=StageKind.OPEN)
+        session.add(stage)
         channel = Channel(workspace_id=1, slug="direct-ads", name="Ads",
                           kind=ChannelKind.PAID_SEARCH)
         session.add(channel)
@@ -191,13 +253,40 @@ def prepare_store(url: str) -> None:
         campaign = Campaign(workspace_id=1, channel_id=channel.id, name="Search")
         session.add(campaign)
         session.flush()
-        session.add(TrackingNumber(workspace_id=1, number="+74951110001",
-                                   campaign_id=campaign.id))
+        session.add(TrackingNumber(workspace_id=1, number=TRACKING, campaign_id=campaign.id))
         manager = User(workspace_id=1, email="m@bench.local", name="M", role=Role.SALES_MANAGER)
         session.add(manager)
         session.flush()
         set_extension(session, actor=Actor.system(1), extension="101", user_id=manager.id)
+        seed_known_clients(session, known, stage)
     engine.dispose()
+
+
+def seed_known_clients(session, count: int, stage) -> None:  # type: ignore[no-untyped-def]
+    """``count`` clients with a phone each (``known_number``), every other one with an open
+    deal: the callers the realistic mix calls back."""
+    from voronka import clock
+    from voronka.client.models import Client, ClientKind, ContactKind, ContactPoint
+    from voronka.deal.models import Deal, DealStatus
+
+    now = clock.now()
+    for start in range(0, count, 1000):
+        clients = []
+        for i in range(start, min(count, start + 1000)):
+            client = Client(workspace_id=1, kind=ClientKind.PERSON, name=f"Known {i}",
+                            search_text=f"known {i}")
+            client.contacts.append(ContactPoint(workspace_id=1, kind=ContactKind.PHONE,
+                                                value=known_number(i), is_primary=True))
+            clients.append(client)
+        session.add_all(clients)
+        session.flush()
+        session.add_all([
+            Deal(workspace_id=1, title=f"Deal of {c.name}", client_id=c.id,
+                 pipeline_id=stage.pipeline_id, stage_id=stage.id, status=DealStatus.OPEN,
+                 amount=0, stage_entered_at=now, created_at=now)
+            for c in clients[::2]
+        ])
+        session.flush()
 
 
 def code_env(url: str, src: str | None, *, group_commit: bool = True) -> dict[str, str]:
@@ -331,7 +420,7 @@ def ingest(label: str, url: str, args: argparse.Namespace, *, offset: int,
     log = Path(tempfile.mkdtemp()) / "server.log"
     server = start_server(code_env(url, src, group_commit=group_commit), port, args.workers,
                           log, legacy_stack=src is not None)
-    unique = event_bodies(args.events, offset=offset)
+    unique = event_bodies(args.events, offset=offset, mix=args.mix, known=args.known)
     duplicates = unique[:: int(1 / DUPLICATE_SHARE)]
     requests = signed_requests(unique + duplicates, port)
     before = stored_events(url)
@@ -351,10 +440,33 @@ def ingest(label: str, url: str, args: argparse.Namespace, *, offset: int,
     return floor, load
 
 
+def store_directly(url: str, bodies: list[bytes]) -> None:
+    """Put events in the log with their jobs as the receiver would, without HTTP."""
+    from voronka.db.session import make_engine, unit_of_work
+    from voronka.integrations import inbound
+
+    engine = make_engine(url)
+    for start in range(0, len(bodies), 500):
+        with unit_of_work(engine) as session:
+            inbound.record_many(session, [
+                {"workspace_id": 1, "provider": "generic", "kind": json.loads(body)["event"],
+                 "external_id": json.loads(body)["event_id"], "body": body.decode(),
+                 "process_with": "telephony.process_event"}
+                for body in bodies[start:start + 500]])
+    engine.dispose()
+
+
 def bench_store(name: str, url: str, args: argparse.Namespace) -> dict[str, object]:
-    prepare_store(url)
+    prepare_store(url, known=args.known if args.mix == "realistic" else 0)
     out: dict[str, object] = {}
     offset = 0
+    if args.process_only:
+        runs = 2 if args.baseline_src else 1
+        store_directly(url, event_bodies(args.process * runs, mix=args.mix, known=args.known))
+        if args.baseline_src:
+            out["process_before"] = process(url, args.process, args.baseline_src)
+        out["process"] = process(url, args.process, None)
+        return out
     if args.baseline_src:
         out["health_before"], out["before"] = ingest(f"{name}, before", url, args,
                                                      offset=offset, src=args.baseline_src)
@@ -373,7 +485,7 @@ def bench_store(name: str, url: str, args: argparse.Namespace) -> dict[str, obje
 def pg_database(base_url: str) -> str:
     import psycopg
 
-    name = "voronka_bench_hooks"
+    name = base_url.rsplit("/", 1)[1]
     admin = base_url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
     with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
@@ -397,6 +509,12 @@ def main() -> None:
     parser.add_argument("--process", type=int, default=600,
                         help="queued events to process per code version")
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--mix", choices=("new", "realistic"), default="new",
+                        help="new callers only, or calls of known and new callers (see above)")
+    parser.add_argument("--known", type=int, default=10000,
+                        help="clients in the store the realistic mix calls back")
+    parser.add_argument("--process-only", action="store_true",
+                        help="store the events without HTTP and measure processing only")
     parser.add_argument("--baseline-src", default=None,
                         help="an older src/ directory to measure side by side")
     parser.add_argument("--postgres-url",
@@ -411,8 +529,12 @@ def main() -> None:
     results = {name: bench_store(name, url, args) for name, url in stores.items()}
     print(f"after: {uptime()}")
     total = args.events + len(range(0, args.events, int(1 / DUPLICATE_SHARE)))
-    print(f"\n{args.events} unique call events + {total - args.events} redeliveries per run, "
-          f"{args.concurrency} connections, {args.workers} server worker(s)")
+    if args.process_only:
+        print(f"\n{args.process} events processed per code version, mix {args.mix!r}")
+    else:
+        print(f"\n{args.events} unique call events + {total - args.events} redeliveries per run, "
+              f"{args.concurrency} connections, {args.workers} server worker(s), "
+              f"mix {args.mix!r}")
     print(f"{'':<46}" + "".join(f"{name:>14}" for name in results))
     rows = [
         ("health floor: requests/s", _rate("health")),
@@ -430,7 +552,8 @@ def main() -> None:
         ("  p50 ms", _ms("grouped", 50)),
         ("  p95 ms", _ms("grouped", 95)),
         ("  p99 ms", _ms("grouped", 99)),
-        ("bare insert floor: events/s", lambda r: f"{r['insert_rate']:.0f}"),
+        ("bare insert floor: events/s",
+         lambda r: f"{r['insert_rate']:.0f}" if "insert_rate" in r else "–"),
         ("before: job processing: events/s",
          lambda r: f"{r['process_before']['rate']:.1f}" if "process_before" in r else "–"),
         ("  statements per event",

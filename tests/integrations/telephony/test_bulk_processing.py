@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.integrations.conftest import Hooks, World, count
@@ -389,3 +389,46 @@ def test_a_failed_bulk_write_leaves_nothing_and_the_events_go_one_by_one(
     assert count(world.engine, ContactPoint, ContactPoint.value == NEW) == 1
     assert count(world.engine, Deal) == 1 and count(world.engine, TelephonyCall) == 2
     assert count(world.engine, AuditEvent, AuditEvent.entity == "client") == 1
+
+
+def test_an_activity_changed_meanwhile_is_not_overwritten_in_bulk(
+    world: World, hooks: Hooks, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """The bulk UPDATE of stored activities checks the version it read: a row whose version
+    moved on (here bumped inside the batch's savepoint, as another writer would) makes the
+    batch go one by one, and the call still ends as it should."""
+    hooks.generic(_call("v-1", "call.started", "2026-11-20T07:00:00Z", NEW))
+    run_pending(world.engine)
+    original = batch.Deferred._update_stored_activities
+
+    def someone_else_first(self: batch.Deferred) -> None:
+        self.session.execute(update(Activity).values(version=Activity.version + 1))
+        original(self)
+
+    monkeypatch.setattr(batch.Deferred, "_update_stored_activities", someone_else_first)
+    hooks.generic(
+        _call(
+            "v-1",
+            "call.ended",
+            "2026-11-20T07:02:00Z",
+            NEW,
+            status="missed",
+            started_at="2026-11-20T07:00:00Z",
+            ended_at="2026-11-20T07:02:00Z",
+        )
+    )
+    caplog.set_level(logging.INFO, logger=tasks.__name__)
+    assert run_pending(world.engine) == 1
+    assert "changed meanwhile" in caplog.text
+    with unit_of_work(world.engine, write=False) as session:
+        activity = session.scalars(select(Activity)).one()
+        event = session.scalars(
+            select(InboundEvent).where(InboundEvent.external_id == "v-1-call.ended")
+        ).one()
+    # created (1), then ended one by one (2): the bulk attempt left nothing behind
+    assert (activity.ended_at, activity.wait_seconds, activity.version) == (
+        datetime(2026, 11, 20, 7, 2, tzinfo=UTC),
+        120,
+        2,
+    )
+    assert (event.status, event.attempts) == (InboundStatus.PROCESSED, 1)

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import count
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, func, insert, literal, select, union_all
+from sqlalchemy import JSON, Table, bindparam, func, insert, literal, select, union_all, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from voronka import clock
 from voronka.access.actor import Actor
@@ -125,7 +127,9 @@ class Deferred:
         self._taken_external_ids: set[str] = set()
         self._held_numbers: set[str] = set()
         self._ids: _IdPool | None = None
-        self._new_activities: dict[int, Activity] = {}
+        self._activities: dict[int, Activity] = {}  # stored ones and the batch's new ones
+        self._stored_versions: dict[int, int] = {}
+        self._stored_changes: dict[int, set[str]] = {}
         self._audits: list[AuditEvent] = []
 
     # -- facts, asked once --------------------------------------------------------------------
@@ -164,6 +168,9 @@ class Deferred:
         if not ids:
             return
         activities = list(self.session.scalars(select(Activity).where(Activity.id.in_(ids))))
+        # kept here: the session's identity map holds rows only while someone refers to them
+        self._activities.update((a.id, a) for a in activities)
+        self._stored_versions = {a.id: a.version for a in activities}
         client_ids = {a.client_id for a in activities if a.client_id is not None}
         deal_ids = {a.deal_id for a in activities if a.deal_id is not None}
         if client_ids:
@@ -374,13 +381,13 @@ class Deferred:
             **values,
         )
         self._taken_external_ids.add(data.external_id)
-        self._new_activities[activity.id] = activity
+        self._activities[activity.id] = activity
         self._rows["activities"].append(activity)
         self._audit(actor, "create", "activity", activity.id)
         return activity
 
     def get_activity(self, activity_id: int) -> Activity | None:
-        found = self._new_activities.get(activity_id)
+        found = self._activities.get(activity_id)
         return found if found is not None else self.session.get(Activity, activity_id)
 
     def touchpoint(self, touchpoint: Touchpoint) -> int:
@@ -414,8 +421,13 @@ class Deferred:
         changes = {
             n: (getattr(activity, n), v) for n, v in values.items() if getattr(activity, n) != v
         }
+        stored = activity.id in self._stored_versions
         for name, (_, value) in changes.items():
-            setattr(activity, name, value)
+            if stored:  # written by _update_stored_activities, not one UPDATE per row
+                set_committed_value(activity, name, value)
+                self._stored_changes.setdefault(activity.id, set()).add(name)
+            else:
+                setattr(activity, name, value)
         if changes:
             self._audit(
                 actor,
@@ -452,7 +464,35 @@ class Deferred:
         self._rows["calls"] += self._audits
         for phase in _PHASES:
             _insert(self.session, self._rows[phase])
+        self._update_stored_activities()
         self.session.flush()
+
+    def _update_stored_activities(self) -> None:
+        """One ``executemany`` per set of columns changed, each row checked against the
+        version read (the unit of work sends versioned rows one UPDATE at a time)."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        now = clock.now()
+        for activity_id, names in self._stored_changes.items():
+            activity, version = self._activities[activity_id], self._stored_versions[activity_id]
+            row = {f"new_{n}": getattr(activity, n) for n in names}
+            row |= {"row_id": activity_id, "old_version": version, "now": now}
+            groups.setdefault(tuple(sorted(names)), []).append(row)
+        table = cast(Table, Activity.__table__)
+        for columns, params in groups.items():
+            statement = (
+                update(table)
+                .where(
+                    table.c.id == bindparam("row_id"), table.c.version == bindparam("old_version")
+                )
+                .values({table.c[_column_of(Activity, n)]: bindparam(f"new_{n}") for n in columns})
+                .values(version=table.c.version + 1, updated_at=bindparam("now"))
+            )
+            if self.session.execute(statement, params).rowcount != len(params):  # type: ignore[attr-defined]
+                raise StaleDataError("an activity of the batch was changed meanwhile")
+        for activity_id in self._stored_changes:
+            activity = self._activities[activity_id]
+            set_committed_value(activity, "version", self._stored_versions[activity_id] + 1)
+            set_committed_value(activity, "updated_at", now)
 
 
 def _insert(session: Session, rows: list[Any]) -> None:
@@ -489,6 +529,10 @@ def _column_values(row: Any) -> dict[str, Any]:
         if value is not None or not left_out:
             values[column] = value
     return values
+
+
+def _column_of(model: Any, attribute: str) -> str:
+    return str(sa_inspect(model).column_attrs[attribute].columns[0].key)
 
 
 def _left_out_when_none(column: Any) -> bool:

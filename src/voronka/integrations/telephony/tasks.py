@@ -131,6 +131,7 @@ def _process_in_bulk(
             writes.write()
     except Exception as exc:  # any failure: the events go one at a time, each with its error
         log.info("telephony batch of %s events applied one by one: %s", len(parsed), exc)
+        session.expire_all()  # rows the batch changed in memory are read again
         return False
     return True
 
