@@ -43,7 +43,7 @@ def run_bulk(
     explicit: dict[str, str],
     mapping_name: str | None,
     save_mapping: str | None,
-    batch_size: int,
+    batch_size: int | None,
     owner: str | None,
     as_json: bool,
     report: Path | None,

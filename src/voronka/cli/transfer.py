@@ -85,7 +85,9 @@ def import_command(
         int | None,
         typer.Option(
             min=1, max=100_000,
-            help=f"Rows read together (default {DEFAULT_BATCH_SIZE}; {DEFAULT_BULK_BATCH} bulk).",
+            help=f"Rows read together (default {DEFAULT_BATCH_SIZE}; bulk: "
+            f"{DEFAULT_BULK_BATCH['postgresql']} on PostgreSQL, "
+            f"{DEFAULT_BULK_BATCH['sqlite']} on SQLite).",
         ),
     ] = None,
     report: Annotated[
@@ -155,7 +157,7 @@ def import_command(
         bulk_import.run_bulk(
             Entity(entity.value), file, file_format, mode=mode, dry_run=dry_run,
             on_duplicate=on_duplicate, explicit=pairs, mapping_name=mapping_name,
-            save_mapping=save_mapping, batch_size=batch_size or DEFAULT_BULK_BATCH,
+            save_mapping=save_mapping, batch_size=batch_size,
             owner=owner, as_json=as_json, report=report,
             extra={"create_products": True} if create_products else None,
         )

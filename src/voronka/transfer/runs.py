@@ -25,7 +25,17 @@ from voronka.transfer.options import ImportMode, OnDuplicate
 from voronka.transfer.reading import FileFormat
 from voronka.transfer.report import RowError
 
-DEFAULT_BULK_BATCH = 5_000
+#: Rows per batch of a bulk run that names no size, per store (measured on 200,000
+#: touchpoints: PostgreSQL's per-batch costs — a commit, statistics, round trips — fade by
+#: 10,000–20,000 rows; SQLite is fastest near 10,000; docs/benchmarks.md)
+DEFAULT_BULK_BATCH = {"postgresql": 20_000, "sqlite": 10_000}
+FALLBACK_BULK_BATCH = 5_000
+
+
+def bulk_batch_size(options: Mapping[str, Any], dialect: str) -> int:
+    """The batch size a run asked for, else the default of the store it writes to."""
+    size = options.get("batch_size")
+    return int(size) if size else DEFAULT_BULK_BATCH.get(dialect, FALLBACK_BULK_BATCH)
 #: Bulk imports that rewrite a matched record on ``on_duplicate=update``
 UPDATABLE = frozenset({Entity.PRODUCTS, Entity.ORDERS})
 #: Bulk imports whose records have a unique key, so a duplicate cannot be created
@@ -102,11 +112,12 @@ def create_run(
     dry_run: bool,
     on_duplicate: OnDuplicate = OnDuplicate.SKIP,
     explicit_mapping: Mapping[str, str] | None = None,
-    batch_size: int = DEFAULT_BULK_BATCH,
+    batch_size: int | None = None,
     default_owner_email: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> ImportRun:
-    """Record a queued run; ``execute`` (or the job) does the work."""
+    """Record a queued run; ``execute`` (or the job) does the work (``batch_size``: rows
+    per batch, by default the store's ``DEFAULT_BULK_BATCH``)."""
     if on_duplicate is OnDuplicate.UPDATE and entity not in UPDATABLE:
         raise InvalidInput(
             "bulk imports skip or create duplicates; use the row-by-row import to update",
@@ -119,7 +130,7 @@ def create_run(
             [ErrorDetail("skip or update" if entity in UPDATABLE else "skip",
                          field="on_duplicate")],
         )
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise InvalidInput("batch size must be at least 1", [ErrorDetail(">= 1", "batch_size")])
     run = ImportRun(
         workspace_id=actor.workspace_id,

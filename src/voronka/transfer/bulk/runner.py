@@ -46,6 +46,7 @@ from voronka.transfer.models import ImportRun, RunStatus
 from voronka.transfer.options import ImportMode, OnDuplicate
 from voronka.transfer.reading import FileFormat, ReadLimits, SourceRow, open_table
 from voronka.transfer.report import MAX_REPORTED_ERRORS
+from voronka.transfer.runs import bulk_batch_size
 
 LOADERS: dict[Entity, Callable[[], Loader]] = {
     Entity.CLIENTS: ClientLoader,
@@ -92,7 +93,8 @@ def execute(
             loader = LOADERS[entity]()
             if hasattr(loader, "configure"):  # options of one entity (orders: create_products)
                 loader.configure(run.options)
-            size, key = int(run.options.get("batch_size", 5000)), _group_key(loader, mapping)
+            size = bulk_batch_size(run.options, engine.dialect.name)
+            key = _group_key(loader, mapping)
             if key is None:
                 batches: Iterator[Any] = table.batches(size, after=run.checkpoint_row)
             else:
