@@ -239,19 +239,25 @@ def _single_pass_levels(s: Sources, entrants: ir.Table, stage_ids: list[int]) ->
     order (equal times count) and entered step *k*'s stage within the window: the first entry
     into a stage is then its only one.
     """
+    # step 1 comes with the entrants (their first entry is the step-1 one): reading it from
+    # the pivot too made the engines build the pivot twice, once per consumer
+    levels = [entrants.select(*CARRIED, prev_at=ibis.null("timestamp"),
+                              at=entrants.entered_at, next_at=entrants.entered_next)]
+    if len(stage_ids) == 1:
+        return levels
     entries = s["deal_stage_entry"]
-    mine = entries.filter(entries.to_stage_id.isin(stage_ids),
+    later = stage_ids[1:]
+    mine = entries.filter(entries.to_stage_id.isin(later),
                           entries.deal_id.isin(entrants.deal_id))
     pivot = mine.group_by(path_deal=mine.deal_id).aggregate(
         **{
             column: mine[source].min(where=mine.to_stage_id == stage_id)
-            for number, stage_id in enumerate(stage_ids, start=1)
+            for number, stage_id in enumerate(later, start=2)
             for column, source in ((f"at_{number}", "first_at"), (f"next_{number}", "next_at"))
         }
     )
-    wide = entrants.join(pivot, entrants.deal_id == pivot.path_deal)
-    levels = [wide.select(*CARRIED, prev_at=ibis.null("timestamp"), at=wide.at_1,
-                          next_at=wide.next_1)]
+    wide = entrants.join(pivot, entrants.deal_id == pivot.path_deal).mutate(
+        at_1=entrants.entered_at)
     in_order = ibis.literal(True)
     for number in range(2, len(stage_ids) + 1):
         at, before = wide[f"at_{number}"], wide[f"at_{number - 1}"]
@@ -310,7 +316,8 @@ def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
     """Deals whose first change into the step-1 stage falls in the period, with their group."""
     entries = s["deal_stage_entry"]  # first entry per deal and stage, kept (derived.py)
     into = entries.filter(entries.to_stage_id == first_stage)
-    first = into.select(entrant_id=into.deal_id, entered_at=into.first_at)
+    first = into.select(entrant_id=into.deal_id, entered_at=into.first_at,
+                        entered_next=into.next_at)
     deals = facts.deals(s)
     deals = deals.select("id", "client_id", *[c for c in deals.columns if c.startswith("dim_")])
     joined = first.join(deals, first.entrant_id == deals.id)
@@ -328,6 +335,7 @@ def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
         key=key,
         cohort=cohort,
         entered_at=t.entered_at,
+        entered_next=t.entered_next,
         start_at=t.entered_at,
         window_end=t.entered_at + window,
     )
