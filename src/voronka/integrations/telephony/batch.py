@@ -41,7 +41,7 @@ from voronka.activity.schemas import (
 from voronka.activity.service import DURATION_INPUTS
 from voronka.audit import service as audit
 from voronka.audit.models import AuditEvent
-from voronka.campaign.models import Channel, Touchpoint
+from voronka.campaign.models import Campaign, Channel, Touchpoint
 from voronka.client import repository as client_repository
 from voronka.client.models import Client, ContactKind, ContactPoint
 from voronka.client.schemas import ClientCreate
@@ -138,7 +138,6 @@ class Deferred:
         """Ask what the rules need for the batch ``look`` was prefetched for."""
         calls = look.prefetched_calls()
         clients = look.prefetched_clients()
-        self._campaigns = {i: c.channel_id for i, c in look.prefetched_campaigns().items() if c}
         self._prepare_open_calls([c for c in calls.values() if c is not None])
         for client in clients.values():
             if client is not None:
@@ -204,8 +203,15 @@ class Deferred:
                 )
             )
             self._users = {user_id: active for user_id, active in rows}
+        # every channel and campaign of the workspace (a few hundred rows at most): a site
+        # visit that reserved a dynamic number may name any campaign
         self._channels = set(
             self.session.scalars(select(Channel.id).where(Channel.workspace_id == ws))
+        )
+        self._campaigns = dict(
+            self.session.execute(
+                select(Campaign.id, Campaign.channel_id).where(Campaign.workspace_id == ws)
+            ).all()
         )
 
     def _prepare_new_calls(self, keys: list[tuple[str, str]], unknown: list[str]) -> None:
@@ -343,7 +349,7 @@ class Deferred:
         if campaign_id is None:
             return channel_id
         if campaign_id not in self._campaigns:
-            raise NotInBulk("a campaign not prefetched")
+            raise NotInBulk("an unknown campaign")
         campaign_channel = self._campaigns[campaign_id]
         if channel_id is not None and campaign_channel != channel_id:
             raise NotInBulk("a campaign of another channel")

@@ -245,9 +245,6 @@ class Lookups:
         """Each prefetched client's most recent open deal."""
         return dict(self._open_deal)
 
-    def prefetched_campaigns(self) -> dict[int, Campaign | None]:
-        return dict(self._campaigns)
-
     def prefetched_extensions(self) -> dict[str, int | None]:
         return dict(self._extensions or {})
 
