@@ -22,6 +22,7 @@ from voronka.transfer import tasks
 from voronka.transfer.bulk import runner
 from voronka.transfer.models import ImportRun, RunStatus
 from voronka.transfer.options import ImportMode
+from voronka.transfer.runs import bulk_batch_size
 
 
 class Crash(Exception):
@@ -178,3 +179,10 @@ def test_two_concurrent_imports_of_the_same_phones_make_one_client_each(
             select(ContactPoint.value, func.count()).where(ContactPoint.value.like("+7999666%"))
             .group_by(ContactPoint.value).having(func.count() > 1)).all()
     assert holders == []
+
+
+def test_a_run_without_a_batch_size_takes_its_stores_default():
+    # the sizes measured fastest (docs/benchmarks.md); a size the run names is kept
+    assert bulk_batch_size({"batch_size": None}, "postgresql") == 20_000
+    assert bulk_batch_size({}, "sqlite") == 10_000
+    assert bulk_batch_size({"batch_size": 3}, "postgresql") == 3

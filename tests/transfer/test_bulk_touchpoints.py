@@ -87,6 +87,28 @@ def test_bad_touchpoint_rows_are_reported_by_row_and_field(engine, people, bulk_
     ]
 
 
+
+def test_a_repeated_cell_is_parsed_once_and_reported_on_every_row(
+    engine, people, bulk_import, tmp_path
+):
+    # kinds, counts and phones are parsed once per distinct text in a batch: a bad text
+    # must still be an error of each row holding it, a good one the value of each
+    path = write_csv(tmp_path / "t.csv", [
+        ["occurred_at", "kind", "phone", "pages"],
+        ["2026-11-01 10:00", "teleport", "", "x"],
+        ["2026-11-01 11:00", "visit", "8 999 000-00-01", "3"],
+        ["2026-11-01 12:00", "teleport", "", "3"],
+        ["2026-11-01 13:00", "visit", "8 999 000-00-01", "x"],
+    ])
+    run = bulk_import(path, "touchpoints", mode=ImportMode.PER_ROW)
+    assert (run.total, run.created, run.failed) == (4, 1, 3)
+    assert [(e["row"], e["field"], e["value"]) for e in run.errors] == [
+        (2, "kind", "teleport"), (2, "pages", "x"), (4, "kind", "teleport"), (5, "pages", "x"),
+    ]
+    with unit_of_work(engine, write=False) as session:
+        stored = session.execute(select(Touchpoint.client_id, Touchpoint.pages)).all()
+    assert stored == [(people.clients["C1"], 3)]  # the phone is C1's (people fixture)
+
 def test_marketers_may_import_touchpoints_but_managers_may_not(
     engine, people, bulk_import, tmp_path
 ):

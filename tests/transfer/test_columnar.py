@@ -128,7 +128,32 @@ def test_encoded_copy_reads_back_every_value(engine):
         stored = conn.execute(text(
             "SELECT row_no, note, at, flag, n FROM import_stage_roundtrip ORDER BY row_no"
         )).all()
-        # the session's zone is back once the COPY is done
+        # times are sent as UTC marked "Z": the COPY never touches the session's zone
         assert conn.execute(text("SELECT current_setting('TimeZone')")).scalar() == (
             "America/New_York")
     assert [tuple(r) for r in stored] == rows
+
+
+SHAPED = Stage("import_stage_shape", (("row_no", "int"), ("phone", "text")), indexed=False)
+
+
+def test_staging_statistics_are_gathered_again_only_when_the_shape_changes(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("statistics are PostgreSQL's planner's")
+    analyzed: dict[str, tuple[bool, ...]] = {}
+    null_share = text(
+        "SELECT null_frac FROM pg_stats WHERE tablename = 'import_stage_shape'"
+        " AND attname = 'phone'"
+    )
+    with engine.connect() as conn, conn.begin():
+        for first in (1, 101):  # two batches without phones: gathered once
+            rows = [(n, None) for n in range(first, first + 100)]
+            SHAPED.reset(conn)
+            SHAPED.load(conn, rows, SHAPED.encode(rows), analyzed=analyzed)
+        assert conn.execute(null_share).scalar() == 1.0
+        assert analyzed == {"import_stage_shape": (True, False)}
+        rows = [(n, f"+7999{n:07d}") for n in range(201, 301)]  # now with phones: again
+        SHAPED.reset(conn)
+        SHAPED.load(conn, rows, SHAPED.encode(rows), analyzed=analyzed)
+        assert conn.execute(null_share).scalar() == 0.0
+        assert analyzed == {"import_stage_shape": (True, True)}
