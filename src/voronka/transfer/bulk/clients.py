@@ -209,11 +209,15 @@ class ClientLoader:
         self, ctx: Context, columns: Columns
     ) -> tuple[list[tuple[Any, ...]], dict[int, list[tuple[str, str, bool]]], dict[int, list[str]]]:
         names = columns.text("name", 300, required=True)
-        kinds = columns.parse("kind", _kind)
+        kinds = columns.parse("kind", _kind, once_per_value=True)
         titles = columns.text("job_title", 200)
         tag_lists = columns.parse("tags", _tags)
-        owners = columns.parse("owner", lambda v: ctx.lookups.user_id(cells.text(v)))
-        channels = columns.parse("source", lambda v: ctx.lookups.channel_id(cells.text(v)))
+        owners = columns.parse(
+            "owner", lambda v: ctx.lookups.user_id(cells.text(v)), once_per_value=True
+        )
+        channels = columns.parse(
+            "source", lambda v: ctx.lookups.channel_id(cells.text(v)), once_per_value=True
+        )
         companies = columns.parse("company", lambda v: ctx.lookups.company_id(cells.text(v)))
         phones = self._contact_column(ctx, columns, "phone")
         emails = self._contact_column(ctx, columns, "email")

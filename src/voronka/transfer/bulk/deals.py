@@ -245,15 +245,21 @@ class DealLoader:
         moment = lambda v: cells.moment(v, ctx.zone)  # noqa: E731
         external = columns.text("external_id", 128, required=True)
         titles = columns.text("title", 300, required=True)
-        client_ids = columns.parse("client_id", _whole)
-        phones = columns.parse("phone", lambda v: fast.phone(cells.text(v), ctx.region))
-        emails = columns.parse("email", lambda v: fast.email(cells.text(v)))
+        client_ids = columns.parse("client_id", _whole, once_per_value=True)
+        phones = columns.parse(
+            "phone", lambda v: fast.phone(cells.text(v), ctx.region), once_per_value=True
+        )
+        emails = columns.parse("email", lambda v: fast.email(cells.text(v)), once_per_value=True)
         pipelines = columns.parse("pipeline", lambda v: ctx.lookups.pipeline(cells.text(v)))
         stage_names = columns.text("stage", 200)
-        amounts = columns.parse("amount", money)
-        currencies = columns.parse("currency", _currency)
-        owners = columns.parse("owner", lambda v: ctx.lookups.user_id(cells.text(v)))
-        channels = columns.parse("source", lambda v: ctx.lookups.channel_id(cells.text(v)))
+        amounts = columns.parse("amount", money, once_per_value=True)
+        currencies = columns.parse("currency", _currency, once_per_value=True)
+        owners = columns.parse(
+            "owner", lambda v: ctx.lookups.user_id(cells.text(v)), once_per_value=True
+        )
+        channels = columns.parse(
+            "source", lambda v: ctx.lookups.channel_id(cells.text(v)), once_per_value=True
+        )
         utm_sources = columns.text("utm_source", 200)
         utm_campaigns = columns.text("utm_campaign", 200)
         created = columns.parse("created_at", moment)

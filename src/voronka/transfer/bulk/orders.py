@@ -285,11 +285,11 @@ class OrderLoader:
         numbers = columns.text("number", 64, required=True)
         skus = columns.text("sku", 64, required=True)
         names = columns.text("product_name", 300)
-        quantities = columns.parse("quantity", order_lines.quantity)
-        prices = columns.parse("unit_price", order_lines.money)
-        costs = columns.parse("unit_cost", order_lines.money)
-        discounts = columns.parse("discount", order_lines.discount_cell)
-        line_totals = columns.parse("line_total", order_lines.money)
+        quantities = columns.parse("quantity", order_lines.quantity, once_per_value=True)
+        prices = columns.parse("unit_price", order_lines.money, once_per_value=True)
+        costs = columns.parse("unit_cost", order_lines.money, once_per_value=True)
+        discounts = columns.parse("discount", order_lines.discount_cell, once_per_value=True)
+        line_totals = columns.parse("line_total", order_lines.money, once_per_value=True)
         head = self._order_fields(ctx, columns)
         orders: dict[str, _Order] = {}
         for i, number in enumerate(numbers):
@@ -330,21 +330,31 @@ class OrderLoader:
     def _order_fields(ctx: Context, columns: Columns) -> dict[str, list[Any]]:
         moment = lambda v: cells.moment(v, ctx.zone)  # noqa: E731
         parsed: dict[str, list[Any]] = {
-            "client_id": columns.parse("client_id", _whole),
-            "phone": columns.parse("phone", lambda v: fast.phone(cells.text(v), ctx.region)),
-            "email": columns.parse("email", lambda v: fast.email(cells.text(v))),
-            "status": columns.parse("status", lambda v: _word(v, STATUS_WORDS, "status")),
+            "client_id": columns.parse("client_id", _whole, once_per_value=True),
+            "phone": columns.parse(
+                "phone", lambda v: fast.phone(cells.text(v), ctx.region), once_per_value=True
+            ),
+            "email": columns.parse(
+                "email", lambda v: fast.email(cells.text(v)), once_per_value=True
+            ),
+            "status": columns.parse(
+                "status", lambda v: _word(v, STATUS_WORDS, "status"), once_per_value=True
+            ),
             "ordered_at": columns.parse("ordered_at", moment),
             "paid_at": columns.parse("paid_at", moment),
             "status_at": columns.parse("status_at", moment),
-            "currency": columns.parse("currency", _currency),
-            "owner": columns.parse("owner", lambda v: ctx.lookups.user_id(cells.text(v))),
-            "source": columns.parse("source", lambda v: ctx.lookups.channel_id(cells.text(v))),
+            "currency": columns.parse("currency", _currency, once_per_value=True),
+            "owner": columns.parse(
+                "owner", lambda v: ctx.lookups.user_id(cells.text(v)), once_per_value=True
+            ),
+            "source": columns.parse(
+                "source", lambda v: ctx.lookups.channel_id(cells.text(v)), once_per_value=True
+            ),
             "utm_source": columns.text("utm_source", 200),
             "utm_medium": columns.text("utm_medium", 200),
             "utm_campaign": columns.text("utm_campaign", 200),
             "deal": columns.text("deal", 128),
-            "total": columns.parse("total", order_lines.money),
+            "total": columns.parse("total", order_lines.money, once_per_value=True),
         }
         for i, owner in enumerate(parsed["owner"]):
             if owner is not None and not columns.failed(i) and not ctx.owner_allowed(owner):
