@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, text
 
+from tests.demo.test_generator import _win_rates as settled_win_rates
 from tests.demo.test_generator import check_consistency
 from voronka.db import migrate
 from voronka.db.session import make_engine
-from voronka.demo import DemoSummary, generate
+from voronka.demo import DemoParams, DemoSummary, generate
 
 CLIENTS = 2_000
 LEADS_PER_CLIENT = 3.0
@@ -103,6 +104,18 @@ def test_later_leads_follow_earlier_ones_and_stay_consistent(
     expected = 1 - math.exp(-(LEADS_PER_CLIENT - 1))
     tolerance = 4 * math.sqrt(expected * (1 - expected) / CLIENTS)
     assert abs(returning_clients / CLIENTS - expected) < tolerance
+
+
+def test_every_lead_keeps_the_planted_win_rates(returning: tuple[Engine, DemoSummary]) -> None:
+    """Win rates of the biggest channels over settled deals, within four standard errors."""
+    engine, _ = returning
+    with engine.connect() as conn:
+        found = settled_win_rates(conn, "c.slug")
+    params = DemoParams()
+    for channel in sorted(params.channels, key=lambda c: c.lead_share, reverse=True)[:2]:
+        rate, count = found[channel.slug]
+        tolerance = 4 * math.sqrt(channel.win_rate * (1 - channel.win_rate) / count)
+        assert abs(rate - channel.win_rate) < tolerance, channel.slug
 
 
 def test_later_leads_get_only_their_calls(returning: tuple[Engine, DemoSummary]) -> None:
