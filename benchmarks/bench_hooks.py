@@ -27,7 +27,9 @@ Printed side by side, measured in the same run:
 * a bare insert of the same rows (``inbound_event`` + ``job``, one transaction per event, on
   one connection from this process: the store floor);
 * job processing: ``--process`` queued events, one worker process, with the statements it
-  sent per event (each ``executemany`` counted once: psycopg sends its rows in one pipeline).
+  sent per event (each ``executemany`` counted once: psycopg sends its rows in one pipeline)
+  and the CPU time of the worker process per event (the store's own work not included): on
+  a shared machine the least load-dependent figure.
 
 The events (``--mix``): ``new`` (the default) is one ``call.started`` of a new caller per event,
 each making a client, a lead deal, a call activity, a touchpoint and the call row — the worst
@@ -375,14 +377,14 @@ def count(*args):
     statements[0] += 1
 before = done()
 event.listen(engine, "before_cursor_execute", count)
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 jobs = 0
 while done() - before < target and run_one(engine):
     jobs += 1
-seconds = time.perf_counter() - started
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 event.remove(engine, "before_cursor_execute", count)
 events = done() - before
-print(json.dumps({"events": events, "jobs": jobs, "seconds": seconds,
+print(json.dumps({"events": events, "jobs": jobs, "seconds": seconds, "cpu": cpu,
                   "statements": statements[0] - jobs - 1}))
 """
 
@@ -396,7 +398,8 @@ def process(url: str, target: int, src: str | None) -> dict[str, float]:
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     events = figures["events"] or 1
     return {"rate": figures["events"] / figures["seconds"],
-            "statements": figures["statements"] / events, "events": figures["events"]}
+            "statements": figures["statements"] / events, "events": figures["events"],
+            "cpu_ms": 1000 * figures["cpu"] / events}
 
 
 def stored_events(url: str) -> int:
@@ -558,8 +561,11 @@ def main() -> None:
          lambda r: f"{r['process_before']['rate']:.1f}" if "process_before" in r else "–"),
         ("  statements per event",
          lambda r: f"{r['process_before']['statements']:.1f}" if "process_before" in r else "–"),
+        ("  worker CPU ms per event",
+         lambda r: f"{r['process_before']['cpu_ms']:.2f}" if "process_before" in r else "–"),
         ("job processing: events/s", lambda r: f"{r['process']['rate']:.1f}"),
         ("  statements per event", lambda r: f"{r['process']['statements']:.1f}"),
+        ("  worker CPU ms per event", lambda r: f"{r['process']['cpu_ms']:.2f}"),
     ]
     for label, cell in rows:
         print(f"{label:<46}" + "".join(f"{cell(r):>14}" for r in results.values()))

@@ -1,5 +1,5 @@
-"""The batch writer: the rows of a whole batch of call events, written with one multi-row
-statement per table at the end of the batch.
+"""The batch writer: the rows of a whole batch of call events, written with one statement
+per table at the end of the batch.
 
 One event at a time, a new caller cost some thirty statements (each row flushed on its own,
 the owner, client, deal, channel and pipeline asked again for each event, a savepoint per
@@ -9,7 +9,9 @@ the users who may own records, the workspace's channels, the default pipeline's 
 the activities of calls already open and whether their client and deal are still live,
 provider ids taken by other activities, numbers held by clients. New rows get their ids
 before they are written (``_IdPool``), so later events of the batch refer to them at once,
-and :meth:`write` inserts them table by table.
+and :meth:`write` inserts them table by table (one ``executemany`` each, which psycopg sends
+as one pipeline) and updates the stored activities the batch advanced, checking the version
+each was read with.
 
 Anything the facts cannot settle (a rule that would refuse the row, a fact not asked for)
 raises :class:`NotInBulk`: the caller rolls the batch's savepoint back and processes its
@@ -94,10 +96,6 @@ class _IdPool:
         for name, values in drawn.items():
             self._free[name] = iter(sorted(values))
 
-    def draw(self, wanted: dict[Any, int]) -> None:
-        """Draw ids for more tables (one statement)."""
-        self._draw({table: n for table, n in wanted.items() if n > 0})
-
     def next(self, table: Any) -> int:
         found = next(self._free.get(table.name, iter(())), None)
         if found is None:  # more rows than foreseen: draw another handful
@@ -106,8 +104,7 @@ class _IdPool:
         return found
 
 
-#: The order rows are inserted in, each phase one flush: a row's foreign keys point at rows
-#: of earlier phases (the models have no relationships for the unit of work to order by).
+#: The order rows are inserted in: a row's foreign keys point at rows of earlier phases.
 _PHASES = ("clients", "deals", "activities", "calls")
 
 
@@ -161,7 +158,7 @@ class Deferred:
         )
 
     def _prepare_open_calls(self, calls: list[TelephonyCall]) -> None:
-        """Load the activities of calls already open (``session.get`` then finds them) and
+        """Load the activities of calls already open (``get_activity`` then finds them) and
         note which of their clients and deals are still live."""
         ids = {c.activity_id for c in calls}
         if not ids:
