@@ -366,7 +366,9 @@ import voronka.db.models  # every table, as in a worker
 from voronka.db.session import make_engine
 from voronka.integrations.inbound import InboundEvent
 from voronka.jobs import run_one
+from voronka.jobs.registry import load_handlers
 url, target = sys.argv[1], int(sys.argv[2])
+load_handlers()  # a worker imports every handler once, at start (seconds: scikit-learn…)
 engine = make_engine(url)
 def done():
     with engine.connect() as conn:
