@@ -87,3 +87,22 @@ def test_a_kept_table_written_by_another_definition_is_rewritten(store: Engine,
     assert {k: v for k, v in again.items() if k.startswith("derived/")} == {
         "derived/deal_stage_entry": "rewritten"}
     assert kept.read_text() != "the hash of an older definition"
+
+
+def test_kept_stage_entries_are_written_in_stage_then_time_order(store: Engine,
+                                                                tmp_path: Path):
+    """The funnel's reads skip row groups by stage and time only if the file is in order."""
+    import duckdb
+
+    def with_deals(w):  # type: ignore[no-untyped-def]
+        populate(w)
+        w.deal("petr", "2026-03-05 10:00", [("qualified", "2026-03-06 10:00")])
+        w.deal("ivan", "2026-03-01 10:00", [("qualified", "2026-03-09 10:00"),
+                                            ("won", "2026-03-10 10:00")])
+        w.deal("olga", "2026-03-03 10:00", [("lost", "2026-03-04 10:00")])
+
+    build(store, with_deals)
+    snapshot.refresh(store.url.render_as_string(hide_password=False), tmp_path)
+    part = derived.folder(tmp_path, "deal_stage_entry") / "part-00000.parquet"
+    rows = duckdb.sql(f"SELECT to_stage_id, first_at FROM read_parquet('{part}')").fetchall()
+    assert len(rows) == 7 and rows == sorted(rows)  # 2 + 3 + 2 entries (creation included)

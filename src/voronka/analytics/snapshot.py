@@ -45,9 +45,12 @@ def _extension_path(name: str) -> str:
 
 
 def connect_duckdb() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that never downloads extensions."""
-    return duckdb.connect(config={"autoinstall_known_extensions": False,
-                                  "autoload_known_extensions": False})
+    """An in-memory DuckDB that never downloads extensions nor draws progress bars (a
+    server's or job's stderr is a log, not a terminal)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                 "autoload_known_extensions": False})
+    con.execute("SET enable_progress_bar = false")  # a session option, not a global one
+    return con
 
 
 def attach_store(con: duckdb.DuckDBPyConnection, database_url: str) -> None:

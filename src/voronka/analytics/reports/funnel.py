@@ -222,7 +222,7 @@ def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[
     return [
         ibis.union(fast, slow)
         for fast, slow in zip(
-            _single_pass_levels(s, once, stage_ids),
+            _single_pass_levels(s, once, stage_ids, _period_start(s, query)),
             _history_levels(s, query, twice, stage_ids),
             strict=True,
         )
@@ -232,12 +232,20 @@ def funnel_levels(s: Sources, query: FunnelQuery, stage_ids: list[int]) -> list[
 CARRIED = ["deal_id", "client_id", "key", "cohort", "start_at", "window_end"]
 
 
-def _single_pass_levels(s: Sources, entrants: ir.Table, stage_ids: list[int]) -> list[ir.Table]:
+def _period_start(s: Sources, query: FunnelQuery) -> datetime:
+    """The period's first moment in UTC (naive): no entrant entered step 1 before it."""
+    return datetime.combine(query.period.start, time.min) - s.utc_offset
+
+
+def _single_pass_levels(s: Sources, entrants: ir.Table, stage_ids: list[int],
+                        since: datetime) -> list[ir.Table]:
     """Levels of deals that entered each step's stage at most once, from their first entries.
 
     Such a deal reaches step *k* exactly when it entered the stages of steps 1…k in that
     order (equal times count) and entered step *k*'s stage within the window: the first entry
-    into a stage is then its only one.
+    into a stage is then its only one. An entry before ``since`` is before step 1's, so it
+    can never be in order: reading from ``since`` on (a range the kept rows' order lets the
+    engines skip to) gives the same levels as reading the entrants' whole paths.
     """
     # step 1 comes with the entrants (their first entry is the step-1 one): reading it from
     # the pivot too made the engines build the pivot twice, once per consumer
@@ -248,7 +256,7 @@ def _single_pass_levels(s: Sources, entrants: ir.Table, stage_ids: list[int]) ->
     entries = s["deal_stage_entry"]
     later = stage_ids[1:]
     mine = entries.filter(entries.to_stage_id.isin(later),
-                          entries.deal_id.isin(entrants.deal_id))
+                          entries.first_at >= ibis.timestamp(since))
     pivot = mine.group_by(path_deal=mine.deal_id).aggregate(
         **{
             column: mine[source].min(where=mine.to_stage_id == stage_id)
@@ -276,8 +284,7 @@ def _history_levels(s: Sources, query: FunnelQuery, entrants: ir.Table,
     handle twenty of them side by side, but not twenty nested left joins."""
     # Without strict order nothing before the deal's entry matters, and every entry falls in
     # the period: the history can start at the period's first moment.
-    since = None if query.strict_order else (
-        datetime.combine(query.period.start, time.min) - s.utc_offset)
+    since = None if query.strict_order else _period_start(s, query)
     history = _history_with_next_change(s, entrants, since)
     carried = list(CARRIED)
     if query.strict_order:
