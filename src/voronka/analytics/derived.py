@@ -2,9 +2,11 @@
 
 Some questions need all of a client's history however short the period asked about: which
 order was the client's first ever, when a deal first entered each stage, when a deal's client
-was first contacted after it arrived, which client stands behind a tracker visitor id, which touches came before a first purchase, which visitors never
-belonged to a paying client. Recomputing them in every report means a rescan of every order or
-touchpoint per report. Each is declared here once, as an ibis expression over the sources, and:
+was first contacted after it arrived, which client stands behind a tracker visitor id, which
+touches came before a first purchase, which visitors never belonged to a paying client — and
+which channel, campaign, manager and pipeline each revenue order is attributed to (a join of
+every order with its deal and client). Recomputing them in every report means a rescan of every
+order or touchpoint per report. Each is declared here once, as an ibis expression over the sources, and:
 
 * on the snapshot engines (DuckDB, Spark) it is **materialised** into the snapshot when the
   tables it reads change (:func:`materialise`, called by ``snapshot.refresh``), so reports
@@ -55,6 +57,31 @@ def client_first_order(t: dict[str, ir.Table]) -> ir.Table:
     first = ranked.filter(ranked.rank == 0)
     return first.select(client_id=first.client_id, first_order_id=first.id,
                         first_paid_at=first.paid_at)
+
+
+def revenue_order(t: dict[str, ir.Table]) -> ir.Table:
+    """Revenue orders (paid, neither cancelled nor returned, not deleted), every column, with
+    their attribution: the order's own channel and campaign when it names either (an
+    imported shop or marketplace order), else its deal's, else the client's source — the
+    campaign always with the channel it came from; the manager is the order's owner, else
+    the client's; the pipeline is the deal's."""
+    o, d, c = t["sales_order"], t["deal"], t["client"]
+    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    deal_dims = d.select(deal_key=d.id, deal_channel=d.channel_id,
+                         deal_campaign=d.campaign_id, deal_pipeline=d.pipeline_id)
+    client_dims = c.select(client_key=c.id, client_channel=c.source_channel_id,
+                           client_campaign=c.source_campaign_id, client_owner=c.owner_id)
+    j = o.left_join(deal_dims, o.deal_id == deal_dims.deal_key)
+    j = j.left_join(client_dims, j.client_id == client_dims.client_key)
+    own = j.channel_id.notnull() | j.campaign_id.notnull()
+    return j.select(
+        *o.columns,
+        dim_channel=own.ifelse(j.channel_id, ibis.coalesce(j.deal_channel, j.client_channel)),
+        dim_campaign=own.ifelse(j.campaign_id,
+                                ibis.coalesce(j.deal_campaign, j.client_campaign)),
+        dim_manager=ibis.coalesce(j.owner_id, j.client_owner),
+        dim_pipeline=j.deal_pipeline,
+    )
 
 
 def visitor_owner(t: dict[str, ir.Table]) -> ir.Table:
@@ -139,7 +166,8 @@ def stranger_visits(t: dict[str, ir.Table], unit: str) -> ir.Table:
 
 
 def deal_stage_entry(t: dict[str, ir.Table]) -> ir.Table:
-    """``(deal_id, client_id, to_stage_id, first_at, entries, next_at)`` per deal and stage.
+    """``(deal_id, client_id, to_stage_id, first_at, entries, next_at)`` per live deal and
+    stage (deleted deals left out).
 
     ``first_at`` is when the deal first entered the stage, ``entries`` how many changes led
     into it, ``next_at`` the deal's next change after that first entry (NULL while it stays).
@@ -154,7 +182,8 @@ def deal_stage_entry(t: dict[str, ir.Table]) -> ir.Table:
     first = ordered.group_by("deal_id", "to_stage_id").aggregate(
         first_at=ordered.changed_at.min(), entries=ordered.count().cast("int64"),
         next_at=ordered.next_at.min())
-    owners = deals.select(entry_deal=deals.id, client_id=deals.client_id)
+    live = deals.filter(~deals.is_deleted)  # a deleted deal is in no funnel
+    owners = live.select(entry_deal=live.id, client_id=live.client_id)
     j = first.join(owners, first.deal_id == owners.entry_deal)
     return j.select("deal_id", "client_id", "to_stage_id", "first_at", "entries", "next_at")
 
@@ -180,6 +209,8 @@ DERIVED = {
     d.name: d
     for d in (
         Derived("client_first_order", ("sales_order",), "client_id", client_first_order),
+        Derived("revenue_order", ("sales_order", "deal", "client"), "client_id",
+                revenue_order, order=("paid_at",)),
         Derived("deal_stage_entry", ("deal_stage_change", "deal"), "client_id",
                 deal_stage_entry, order=("to_stage_id", "first_at")),
         Derived("deal_first_response", ("deal", "activity"), "client_id",

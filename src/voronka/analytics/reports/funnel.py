@@ -321,14 +321,18 @@ def _history_levels(s: Sources, query: FunnelQuery, entrants: ir.Table,
 
 def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
     """Deals whose first change into the step-1 stage falls in the period, with their group."""
-    entries = s["deal_stage_entry"]  # first entry per deal and stage, kept (derived.py)
+    # first entry per live deal and stage, with its client, kept (derived.py)
+    entries = s["deal_stage_entry"]
     into = entries.filter(entries.to_stage_id == first_stage)
-    first = into.select(entrant_id=into.deal_id, entered_at=into.first_at,
-                        entered_next=into.next_at)
+    first = into.select(entrant_id=into.deal_id, client_id=into.client_id,
+                        entered_at=into.first_at, entered_next=into.next_at)
     deals = facts.deals(s)
-    deals = deals.select("id", "client_id", *[c for c in deals.columns if c.startswith("dim_")])
-    joined = first.join(deals, first.entrant_id == deals.id)
-    t = Fact("funnel deals", joined, "entered_at").within(s, query.period, query.filters)
+    dims = deals.select(deal_key=deals.id, *[c for c in deals.columns if c.startswith("dim_")])
+    joined = first.join(dims, first.entrant_id == dims.deal_key)
+    # without a breakdown or a dimension filter the deals themselves are not read
+    fact = Fact("funnel deals", joined, "entered_at", undimensioned=first)
+    t = fact.within(s, query.period, query.filters, breakdown=query.breakdown,
+                    any_columns=False)
     key = t[DIM[query.breakdown]].cast("int64") if query.breakdown else ibis.null("int64")
     cohort = (
         s.local(t.entered_at).truncate(_TRUNCATE_UNIT[query.cohort_grain]).cast("date")
