@@ -6,7 +6,8 @@ was first contacted after it arrived, which client stands behind a tracker visit
 touches came before a first purchase, which visitors never belonged to a paying client — and
 which channel, campaign, manager and pipeline each revenue order is attributed to (a join of
 every order with its deal and client). Recomputing them in every report means a rescan of every
-order or touchpoint per report. Each is declared here once, as an ibis expression over the sources, and:
+order or touchpoint per report. Each is declared here once, as an ibis expression over the
+sources, and:
 
 * on the snapshot engines (DuckDB, Spark) it is **materialised** into the snapshot when the
   tables it reads change (:func:`materialise`, called by ``snapshot.refresh``), so reports
