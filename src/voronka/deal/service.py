@@ -50,6 +50,29 @@ def _refused(field: str, message: str) -> TransitionNotAllowed:
     return TransitionNotAllowed(message, [ErrorDetail(message, field=field)])
 
 
+def new_deal(actor: Actor, data: DealCreate, *, owner_id: int | None, channel_id: int | None,
+             stage: Stage, at: datetime) -> Deal:
+    """The deal ``data`` describes, in ``stage`` since ``at``, not yet stored; the caller has
+    checked the client, owner, marketing source, stage and external id."""
+    deal = Deal(
+        workspace_id=actor.workspace_id,
+        title=data.title,
+        client_id=data.client_id,
+        owner_id=owner_id,
+        amount=data.amount.quantize(CENT),
+        currency=data.currency or get_settings().default_currency,
+        channel_id=channel_id,
+        campaign_id=data.campaign_id,
+        external_id=data.external_id,
+        expected_close_on=data.expected_close_on,
+        custom_fields=data.custom_fields,
+        created_by_id=actor.user_id,
+        created_at=at,
+    )
+    _enter(deal, stage, at, data.lost_reason)
+    return deal
+
+
 def _check_external_id(
     session: Session, actor: Actor, external_id: str | None, deal_id: int | None = None
 ) -> None:
@@ -166,22 +189,7 @@ def create(session: Session, *, actor: Actor, scope: Scope, data: DealCreate) ->
     _check_lost_reason(stage, data.lost_reason)
     _check_external_id(session, actor, data.external_id)
     now = clock.now()
-    deal = Deal(
-        workspace_id=actor.workspace_id,
-        title=data.title,
-        client_id=data.client_id,
-        owner_id=owner_id,
-        amount=data.amount.quantize(CENT),
-        currency=data.currency or get_settings().default_currency,
-        channel_id=channel_id,
-        campaign_id=data.campaign_id,
-        external_id=data.external_id,
-        expected_close_on=data.expected_close_on,
-        custom_fields=data.custom_fields,
-        created_by_id=actor.user_id,
-        created_at=now,
-    )
-    _enter(deal, stage, now, data.lost_reason)
+    deal = new_deal(actor, data, owner_id=owner_id, channel_id=channel_id, stage=stage, at=now)
     session.add(deal)
     session.flush()
     _append_change(session, actor, deal, None, now)

@@ -47,9 +47,8 @@ from voronka.campaign.models import Campaign, Channel, Touchpoint
 from voronka.client import repository as client_repository
 from voronka.client.models import Client, ContactKind, ContactPoint
 from voronka.client.schemas import ClientCreate
-from voronka.config import get_settings
-from voronka.db.types import CENT
-from voronka.deal.models import Deal, DealStageChange, DealStatus
+from voronka.deal import service as deal_service
+from voronka.deal.models import Deal, DealStageChange
 from voronka.deal.schemas import DealCreate
 from voronka.integrations.telephony.lookups import Lookups
 from voronka.integrations.telephony.models import TelephonyCall
@@ -293,31 +292,15 @@ class Deferred:
             raise NotInBulk("a client not known live")
         if data.pipeline_id is not None or data.stage_id is not None or data.lost_reason:
             raise NotInBulk("a chosen pipeline or stage")
+        if data.external_id is not None:  # its uniqueness is the service's to check
+            raise NotInBulk("an external id")
         channel_id = self._channel_of(data.channel_id, data.campaign_id)
         if self._stage is None:
             raise NotInBulk("no default pipeline with an open stage")
         now = clock.now()
-        deal = Deal(
-            id=self._next_id(Deal),
-            workspace_id=actor.workspace_id,
-            title=data.title,
-            client_id=data.client_id,
-            owner_id=owner_id,
-            amount=data.amount.quantize(CENT),
-            currency=data.currency or get_settings().default_currency,
-            channel_id=channel_id,
-            campaign_id=data.campaign_id,
-            expected_close_on=data.expected_close_on,
-            custom_fields=data.custom_fields,
-            created_by_id=actor.user_id,
-            created_at=now,
-            pipeline_id=self._stage.pipeline_id,
-            stage_id=self._stage.id,
-            stage_entered_at=now,
-            status=DealStatus.OPEN,
-            closed_at=None,
-            lost_reason=None,
-        )
+        deal = deal_service.new_deal(actor, data, owner_id=owner_id, channel_id=channel_id,
+                                     stage=self._stage, at=now)
+        deal.id = self._next_id(Deal)
         self._rows["deals"].append(deal)
         self._rows["activities"].append(
             DealStageChange(
