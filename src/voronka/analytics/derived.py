@@ -49,10 +49,15 @@ class Derived:
     order: tuple[str, ...] = ()
 
 
+def revenue_rows(orders: ir.Table) -> ir.Table:
+    """The orders that bring revenue: paid, neither cancelled nor returned, not deleted."""
+    o = orders
+    return o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+
+
 def client_first_order(t: dict[str, ir.Table]) -> ir.Table:
     """``(client_id, first_order_id, first_paid_at)``: each client's first revenue order."""
-    o = t["sales_order"]
-    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    o = revenue_rows(t["sales_order"])
     ranked = o.mutate(rank=ibis.row_number().over(group_by=o.client_id,
                                                   order_by=[o.paid_at, o.id]))
     first = ranked.filter(ranked.rank == 0)
@@ -66,8 +71,7 @@ def revenue_order(t: dict[str, ir.Table]) -> ir.Table:
     imported shop or marketplace order), else its deal's, else the client's source — the
     campaign always with the channel it came from; the manager is the order's owner, else
     the client's; the pipeline is the deal's."""
-    o, d, c = t["sales_order"], t["deal"], t["client"]
-    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    o, d, c = revenue_rows(t["sales_order"]), t["deal"], t["client"]
     deal_dims = d.select(deal_key=d.id, deal_channel=d.channel_id,
                          deal_campaign=d.campaign_id, deal_pipeline=d.pipeline_id)
     client_dims = c.select(client_key=c.id, client_channel=c.source_channel_id,
@@ -105,8 +109,7 @@ def paying_visitor(t: dict[str, ir.Table]) -> ir.Table:
     a visitor who bought as another team's client has still bought (only aggregates of
     visits are built from it).
     """
-    touch, o = t["touchpoint"], t["sales_order"]
-    o = o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    touch, o = t["touchpoint"], revenue_rows(t["sales_order"])
     known = touch.filter(touch.visitor_id.notnull(), touch.client_id.isin(o.client_id))
     return known.group_by("visitor_id").aggregate(client_id=known.client_id.min())
 
@@ -151,8 +154,7 @@ def stranger_visits(t: dict[str, ir.Table], unit: str) -> ir.Table:
     at most one page; a visitor never matched to a paying client is one whose visit has no
     paying client and whose visitor id was never seen with one.
     """
-    touch, paid = t["touchpoint"], t["sales_order"]
-    paid = paid.filter(~paid.is_deleted, paid.paid_at.notnull(), paid.status.isin(REVENUE_STATUSES))
+    touch, paid = t["touchpoint"], revenue_rows(t["sales_order"])
     bought = paying_visitor(t)
     visits = touch.filter(touch.kind == "visit")
     strangers = visits.filter(

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 import ibis
 import ibis.expr.types as ir
 
-from voronka.analytics.columns import REVENUE_STATUSES
+from voronka.analytics import derived
 from voronka.analytics.query import Breakdown, Filters, Period
 from voronka.analytics.sources import Sources
 from voronka.errors import ErrorDetail, InvalidInput
@@ -81,8 +81,7 @@ def deals(s: Sources) -> ir.Table:
 
 def revenue_orders(s: Sources) -> ir.Table:
     """Paid orders that bring revenue, without dimensions (nothing joined)."""
-    o = s["sales_order"]
-    return o.filter(~o.is_deleted, o.paid_at.notnull(), o.status.isin(REVENUE_STATUSES))
+    return derived.revenue_rows(s["sales_order"])
 
 
 def orders(s: Sources) -> ir.Table:
