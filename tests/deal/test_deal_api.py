@@ -254,6 +254,9 @@ def test_external_id_is_unique_in_the_workspace_and_named_on_conflict(people, sa
                                            "external_id": "1C-00042"})
     assert taken.status_code == 409
     assert taken.json()["error"]["details"][0]["field"] == "external_id"
+    too_long = api.post("/api/v1/deals", json={"title": "Long", "client_id": people.clients["C1"],
+                                              "external_id": "x" * 129})
+    assert too_long.status_code == 422 and "external_id" in too_long.text
     assert snapshot(engine) == before
     second = create_deal(people, "M1", "C1", external_id="1C-00043")
     url = f"/api/v1/deals/{second['id']}"
