@@ -292,3 +292,25 @@ def test_every_registry_metric_by_week(store, analytics):
     assert values[(date(2026, 2, 2), "leads")] == 0
     assert values[(date(2026, 2, 2), "wait_time")] is None  # no calls: no median
     assert values[(date(2026, 2, 2), "paid_orders")] == 0
+
+
+def kopecks(w):  # type: ignore[no-untyped-def]
+    """Ten orders of 0.10 on ten days of March 2026 (the 1st to the 10th), and one lead."""
+    w.client("ivan")
+    w.deal("ivan", "2026-03-02 10:00")
+    w.product("tea", "0.10")
+    for day in range(1, 11):
+        w.order("ivan", f"2026-03-{day:02} 12:00", [("tea", 1, "0.10")])
+
+
+def test_days_rolled_up_to_months_add_kopecks_not_floats(store, analytics):
+    # Counts and sums are aggregated per day and the days added up to months. Ten float
+    # roubles of 0.1 add up to 0.9999999999999999 (Python's sum, in any order of equal
+    # terms); summed in kopecks they are exactly 1.0, what one pass over the orders gives.
+    build(store, kopecks)
+    march = Period(start="2026-03-01", end="2026-03-31")
+    by_month = dynamics.run(analytics(), DynamicsQuery(
+        period=march, metrics=("revenue", "paid_orders", "average_check", "leads")))
+    values = {row["metric"]: row["value"] for row in by_month.rows}
+    assert values == {"revenue": 1.0, "paid_orders": 10, "average_check": 0.1, "leads": 1}
+    assert by_month.row_counts == {"revenue": 10, "paid_orders": 10, "leads": 1}

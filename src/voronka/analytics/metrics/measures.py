@@ -24,6 +24,7 @@ from voronka.analytics.sources import Sources
 from voronka.errors import ErrorDetail, InvalidInput
 
 Aggregate = Callable[[ir.Table], ir.Scalar]
+MINOR_UNITS = 100  # kopecks (cents) per rouble (dollar): money is stored in minor units
 FactBuilder = Callable[[Sources], Fact]
 
 
@@ -37,6 +38,21 @@ class Measure:
     description: str
     #: The value where no fact exists: 0 for counts and sums, None for medians.
     empty: float | None = 0.0
+    #: For counts and sums (see ``summed``): an exact integer aggregate whose sum over the
+    #: parts of a group is its value over the group, times ``divisor``; None otherwise.
+    partial: Aggregate | None = None
+    divisor: int = 1
+
+    @property
+    def additive(self) -> bool:
+        return self.partial is not None
+
+    def combined(self, partials: ir.IntegerColumn) -> ir.NumericScalar:
+        """The value over a group from ``partial``'s values over its parts (additive only).
+
+        Integer sums are exact, so rolling days up to months gives what one pass would.
+        """
+        return finish(_sum(partials), self.divisor)
 
     def expression(self, sources: Sources, period: Period, breakdown: Breakdown | None,
                    filters: Filters) -> ir.Table:
@@ -61,18 +77,33 @@ class Measure:
         return rows
 
 
+def summed(name: str, fact: FactBuilder, partial: Aggregate, description: str,
+           divisor: int = 1) -> Measure:
+    """A count or sum: ``partial`` (an integer) ÷ ``divisor`` (100 turns kopecks into roubles).
+
+    Such a measure is additive: aggregated per day, its days can be added up to any bucket.
+    """
+    return Measure(name, fact, lambda t: finish(partial(t), divisor), description,
+                   partial=partial, divisor=divisor)
+
+
+def finish(total: ir.NumericValue, divisor: int) -> ir.NumericValue:
+    """``total`` in the measure's unit: as is, or divided in float64 (money in minor units)."""
+    return total if divisor == 1 else total.cast("float64") / float(divisor)
+
+
 def _sum(column: ir.NumericColumn) -> ir.NumericScalar:
     """A sum that is 0, not NULL, over no rows (a count of nothing is nothing)."""
     return ibis.coalesce(column.sum(), 0)
 
 
+def _count(t: ir.Table) -> ir.IntegerScalar:
+    return t.count()
+
+
 def count_where(condition: ir.BooleanColumn) -> ir.IntegerScalar:
     """How many rows meet ``condition`` (portable: PostgreSQL cannot cast boolean to int)."""
     return _sum(condition.ifelse(1, 0))
-
-
-def _money(column: ir.IntegerColumn) -> ir.FloatingScalar:
-    return _sum(column).cast("float64") / 100.0
 
 
 def _deal_fact(at: str, status: str | None = None) -> FactBuilder:
@@ -180,27 +211,26 @@ class RepeatBuyers(Measure):
 
 
 MEASURES: dict[str, Measure] = {m.name: m for m in (
-    Measure("leads", _deal_fact("created_at"), lambda t: t.count(), "deals created"),
-    Measure("won", _deal_fact("closed_at", "won"), lambda t: t.count(), "deals won"),
-    Measure("lost", _deal_fact("closed_at", "lost"), lambda t: t.count(), "deals lost"),
-    Measure("revenue", _order_fact, lambda t: _money(t.total_minor),
-            "sum of revenue orders' totals"),
-    Measure("gross_profit", _order_fact, lambda t: _money(t.total_minor - t.cost_total_minor),
-            "revenue minus cost of goods"),
-    Measure("paid_orders", _order_fact, lambda t: t.count(), "revenue orders"),
+    summed("leads", _deal_fact("created_at"), _count, "deals created"),
+    summed("won", _deal_fact("closed_at", "won"), _count, "deals won"),
+    summed("lost", _deal_fact("closed_at", "lost"), _count, "deals lost"),
+    summed("revenue", _order_fact, lambda t: _sum(t.total_minor),
+           "sum of revenue orders' totals", MINOR_UNITS),
+    summed("gross_profit", _order_fact, lambda t: _sum(t.total_minor - t.cost_total_minor),
+           "revenue minus cost of goods", MINOR_UNITS),
+    summed("paid_orders", _order_fact, _count, "revenue orders"),
     Measure("buyers", _order_fact, lambda t: t.client_id.nunique(), "distinct paying clients"),
     RepeatBuyers("repeat_buyers", _order_fact, lambda t: t.count(),
                  "clients with two or more revenue orders in the period"),
-    Measure("new_buyers", _first_orders, lambda t: t.count(),
-            "clients whose first revenue order falls in the period"),
-    Measure("line_revenue", _line_fact, lambda t: _money(t.line_minor),
-            "revenue from order lines (by product group)"),
-    Measure("units", _line_fact, lambda t: _sum(t.quantity), "units sold"),
-    Measure("spend", _spend_fact, lambda t: _money(t.cost_minor), "ad spend"),
+    summed("new_buyers", _first_orders, _count,
+           "clients whose first revenue order falls in the period"),
+    summed("line_revenue", _line_fact, lambda t: _sum(t.line_minor),
+           "revenue from order lines (by product group)", MINOR_UNITS),
+    summed("units", _line_fact, lambda t: _sum(t.quantity), "units sold"),
+    summed("spend", _spend_fact, lambda t: _sum(t.cost_minor), "ad spend", MINOR_UNITS),
     Measure("visitors", _visit_fact, lambda t: t.visitor_id.nunique(), "distinct visitors"),
-    Measure("inbound_calls", _call_fact("inbound"), lambda t: t.count(), "inbound calls"),
-    Measure("missed_calls", _call_fact("inbound", "missed"), lambda t: t.count(),
-            "missed inbound calls"),
+    summed("inbound_calls", _call_fact("inbound"), _count, "inbound calls"),
+    summed("missed_calls", _call_fact("inbound", "missed"), _count, "missed inbound calls"),
     Measure("wait_median", _call_fact("inbound", "answered"),
             lambda t: t.wait_seconds.quantile(0.5), "median wait of answered inbound calls",
             None),
@@ -213,13 +243,13 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             None),
     Measure("cycle_median", _won_cycle, lambda t: t.cycle_days.quantile(0.5),
             "median days from lead to win", None),
-    Measure("csat_sum", _feedback_fact("csat"), lambda t: _sum(t.score), "sum of CSAT scores"),
-    Measure("csat_count", _feedback_fact("csat"), lambda t: t.count(), "CSAT answers"),
-    Measure("nps_promoters", _feedback_fact("nps"), lambda t: count_where(t.score >= 9),
-            "NPS answers 9–10"),
-    Measure("nps_detractors", _feedback_fact("nps"), lambda t: count_where(t.score <= 6),
-            "NPS answers 0–6"),
-    Measure("nps_count", _feedback_fact("nps"), lambda t: t.count(), "NPS answers"),
+    summed("csat_sum", _feedback_fact("csat"), lambda t: _sum(t.score), "sum of CSAT scores"),
+    summed("csat_count", _feedback_fact("csat"), _count, "CSAT answers"),
+    summed("nps_promoters", _feedback_fact("nps"), lambda t: count_where(t.score >= 9),
+           "NPS answers 9–10"),
+    summed("nps_detractors", _feedback_fact("nps"), lambda t: count_where(t.score <= 6),
+           "NPS answers 0–6"),
+    summed("nps_count", _feedback_fact("nps"), _count, "NPS answers"),
 )}
 
 
