@@ -2,6 +2,7 @@
 
     python benchmarks/bench_import.py [--rows 200000] [--service-rows 2000]
         [--backends sqlite,postgresql] [--entities clients,touchpoints,products,activities,orders,deals]
+        [--batch-size N] [--no-floor]
 
 For each store and entity it times, on a fresh database with the schema built by the
 migrations (orders and deals: with their clients, products and pipeline stored first,
@@ -9,7 +10,8 @@ untimed):
 
 * **voronka bulk** — ``voronka import … --bulk``'s engine (``transfer.bulk.runner``) on a
   CSV file: reading, column-wise validation, contact normalisation, staging, deduplication
-  and matching in SQL, inserts, per-row mode with a checkpoint per batch;
+  and matching in SQL, inserts, per-row mode with a checkpoint per batch, batches of the
+  store's default size unless ``--batch-size`` names one;
 * **floor** (clients, touchpoints, products, activities) — the same rows already in their
   stored form, written straight into the same tables by ``COPY`` (PostgreSQL) or one
   ``executemany`` per table (SQLite) on another fresh database: no file, no validation, no
@@ -18,6 +20,11 @@ untimed):
   (``voronka import clients`` without ``--bulk``), the path bulk import replaces.
 
 The machine's load (``uptime``) is printed before and after, since the figures depend on it.
+Beside the bulk rate it prints the CPU time per imported row of this process (both of the
+import's threads) and, on PostgreSQL, of the database backends serving the import
+(``/proc/<pid>/stat`` of the client backends connected to the bench database): on a shared
+machine these move far less with the neighbours' load than the wall clock does. The process
+is warmed up first (``warm_up``), so every entity is timed as a long-lived worker runs it.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -123,7 +131,49 @@ def timed(work: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def bulk(engine: Engine, path: Path, entity: Entity, batch: int) -> float:
+@dataclass
+class Cost:
+    """Wall time and CPU time (this process; the database backends, PostgreSQL only)."""
+
+    seconds: float
+    python_cpu: float
+    database_cpu: float | None
+
+
+def measured(engine: Engine, work: Callable[[], Any]) -> Cost:
+    backends_before = backend_cpu(engine)
+    cpu_before = time.process_time()
+    seconds = timed(work)
+    python_cpu = time.process_time() - cpu_before
+    backends_after = backend_cpu(engine)
+    if backends_after is None or backends_before is None:
+        return Cost(seconds, python_cpu, None)
+    database_cpu = sum(
+        cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items()
+    )
+    return Cost(seconds, python_cpu, database_cpu)
+
+
+def backend_cpu(engine: Engine) -> dict[int, float] | None:
+    """CPU seconds so far of each client backend connected to the engine's database."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        pids = [pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+            " AND backend_type = 'client backend'", (engine.url.database,))]
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # the backend ended meanwhile
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return seconds
+
+
+def bulk(engine: Engine, path: Path, entity: Entity, batch: int | None) -> Cost:
     actor = Actor.system()
     with unit_of_work(engine) as session:
         run_id = runs.create_run(session, actor=actor, entity=entity, file_name=path.name,
@@ -134,7 +184,7 @@ def bulk(engine: Engine, path: Path, entity: Entity, batch: int) -> float:
         run = runner.execute(engine, run_id, actor=actor)
         assert run.failed == 0 and run.created == run.total, (run.created, run.errors[:3])
 
-    return timed(work)
+    return measured(engine, work)
 
 
 def seed(engine: Engine, entity: Entity, folder: Path) -> None:
@@ -204,7 +254,7 @@ def floor_rows(entity: Entity, rows: int, sqlite: bool) -> dict[str, list[tuple[
             "pages, seconds_on_site)": points}
 
 
-def floor(engine: Engine, tables: dict[str, list[tuple[Any, ...]]]) -> float:
+def floor(engine: Engine, tables: dict[str, list[tuple[Any, ...]]]) -> Cost:
     raw = engine.raw_connection()
     try:
         connection = raw.driver_connection
@@ -224,7 +274,7 @@ def floor(engine: Engine, tables: dict[str, list[tuple[Any, ...]]]) -> float:
                             copy.write_row(row)
             connection.commit()  # type: ignore[union-attr]
 
-        return timed(work)
+        return measured(engine, work)
     finally:
         raw.close()
 
@@ -246,6 +296,15 @@ def service(engine: Engine, path: Path, rows: int) -> float:
     return timed(work)
 
 
+def warm_up() -> None:
+    """Pay the process's one-time import costs before timing, as a long-lived worker has:
+    pyarrow (the CSV reader), and pandas, which pyarrow imports at its first conversion of a
+    datetime (about 0.8 s together, which otherwise lands on whichever entity runs first)."""
+    import pyarrow as pa
+
+    pa.array([START], type=pa.timestamp("us", tz="UTC"))
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -260,8 +319,14 @@ def main() -> None:
     parser.add_argument("--service-rows", type=int, default=2_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--entities", default=ENTITIES)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="rows per batch (default: none named, so the store's default, as "
+                             "`voronka import --bulk` without --batch-size)")
+    parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the COPY / executemany floor (--no-floor skips it)")
     args = parser.parse_args()
     entities = [Entity(name) for name in args.entities.split(",")]
+    warm_up()
     print(f"load before: {uptime()}")
     results = []
     with tempfile.TemporaryDirectory(prefix="voronka-bench-import-") as folder_name:
@@ -271,31 +336,44 @@ def main() -> None:
             for entity, path in files.items():
                 engine = fresh(backend, folder)
                 seed(engine, entity, folder)
-                batch = 20_000 if backend == "postgresql" else 10_000
-                seconds = bulk(engine, path, entity, batch)
+                cost = bulk(engine, path, entity, args.batch_size)
                 drop(engine)
-                line: list[Any] = [backend, entity.value, args.rows / seconds, None, None]
-                if entity in FLOORED:
+                line: list[Any] = [backend, entity.value, args.rows / cost.seconds, None, None,
+                                   cost]
+                if entity in FLOORED and args.floor:
                     engine = fresh(backend, folder)
                     tables = floor_rows(entity, args.rows, backend == "sqlite")
-                    line[3] = args.rows / floor(engine, tables)
+                    floor_cost = floor(engine, tables)
+                    line[3] = args.rows / floor_cost.seconds
                     drop(engine)
+                    print(f"  {backend} {entity.value} floor: {line[3]:,.0f} rows/s, CPU per row "
+                          f"{per_row(floor_cost, args.rows)}", flush=True)
                 if entity is Entity.CLIENTS and args.service_rows:
                     engine = fresh(backend, folder)
                     line[4] = args.service_rows / service(engine, path, args.service_rows)
                     drop(engine)
-                print(f"  {backend} {entity.value}: {line[2]:,.0f} rows/s", flush=True)
+                print(f"  {backend} {entity.value}: {line[2]:,.0f} rows/s, CPU per row "
+                      f"{per_row(cost, args.rows)}", flush=True)
                 results.append(line)
     print(f"load after:  {uptime()}")
     print(f"\n{args.rows} rows per import\n")
     print("| store | entity | voronka bulk, rows/s | floor (COPY / executemany), rows/s | "
-          "bulk ÷ floor | row by row (services), rows/s |")
-    print("|---|---|---:|---:|---:|---:|")
-    for backend, entity, rate, floor_rate, service_rate in results:
+          "bulk ÷ floor | row by row (services), rows/s | bulk CPU per row |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    for backend, entity, rate, floor_rate, service_rate, cost in results:
         shown_floor = f"{floor_rate:,.0f}" if floor_rate else "—"
         ratio = f"{rate / floor_rate:.2f}" if floor_rate else "—"
         shown = f"{service_rate:,.0f}" if service_rate else "—"
-        print(f"| {backend} | {entity} | {rate:,.0f} | {shown_floor} | {ratio} | {shown} |")
+        print(f"| {backend} | {entity} | {rate:,.0f} | {shown_floor} | {ratio} | {shown} | "
+              f"{per_row(cost, args.rows)} |")
+
+
+def per_row(cost: Cost, rows: int) -> str:
+    """CPU microseconds per row: this process, and the database backends when measured."""
+    shown = f"Python {cost.python_cpu / rows * 1e6:.1f} µs"
+    if cost.database_cpu is not None:
+        shown += f", PostgreSQL {cost.database_cpu / rows * 1e6:.1f} µs"
+    return shown
 
 
 if __name__ == "__main__":
