@@ -91,6 +91,8 @@ _FLAGGED = """
 _REFUSED = (
     "CASE WHEN m.row_no IN (SELECT row_no FROM import_stage_activity_refused) THEN 1 ELSE 0 END"
 )
+#: the columns of ``activity`` the duplicate probes look at (``Context.wrote_into``)
+_LOOKED_UP = ("workspace_id", "kind", "external_id", "occurred_at", "client_id", "subject")
 _DUPLICATE = """CASE WHEN m.external_id IS NOT NULL THEN (
         SELECT 1 FROM activity a WHERE a.workspace_id = :ws AND a.kind = m.kind
           AND a.external_id = m.external_id LIMIT 1)
@@ -183,7 +185,7 @@ class ActivityLoader:
                 columns.fail(index_of[row_no], "client_id", "no client with this id")
             elif dup:
                 in_file.add(row_no)
-        ctx.wrote_into("activity")
+        ctx.wrote_into("activity", _LOOKED_UP)
         result = BatchResult(rows=len(columns), created=written)
         result.duplicates = len(in_file)
         result.errors = {columns.numbers[i]: e for i, e in columns.errors.items()}

@@ -51,6 +51,8 @@ _MATCHED = """SELECT s.row_no, s.sku, s.name, s.price_minor, s.cost_price_minor,
     FROM import_stage_product s
     LEFT JOIN product_group g ON g.workspace_id = :ws AND g.name = s.group_name
     LEFT JOIN product p ON p.workspace_id = :ws AND p.sku = s.sku"""
+#: the columns of ``product`` the statements look stored rows up by (``Context.wrote_into``)
+_LOOKED_UP = ("workspace_id", "sku")
 _INSERT = """INSERT INTO product (workspace_id, sku, name, group_id, price_minor,
          cost_price_minor, currency, unit, is_active, created_at, updated_at, version)
        SELECT :ws, sku, name, group_id, price_minor, cost_price_minor, currency, unit, true,
@@ -132,7 +134,7 @@ class ProductLoader:
                 params,
             ).all()
         existing: dict[int, int] = dict(found)  # type: ignore[arg-type]
-        ctx.wrote_into("product")
+        ctx.wrote_into("product", _LOOKED_UP)
         result = BatchResult(rows=len(columns))
         result.created = len(ready.kept) - len(existing)
         if ctx.on_duplicate is OnDuplicate.UPDATE and existing:

@@ -84,6 +84,8 @@ _MATCHED = f"""
   f AS (
     SELECT m.*, {{duplicate}} AS duplicate FROM m
   )"""  # noqa: S608 - table names are ours
+#: the columns of ``touchpoint`` the duplicate probe looks at (``Context.wrote_into``)
+_LOOKED_UP = ("workspace_id", "occurred_at", "kind", "visitor_id", "client_id")
 # a correlated probe of the (workspace, time) index per row, never a hash of every stored
 # touchpoint of the workspace (which the planner picks on stale statistics: quadratic)
 _DUPLICATE = """CASE WHEN m.unknown_client = 0 AND (
@@ -157,7 +159,7 @@ class TouchpointLoader:
                 columns.fail(index_of[row_no], "client_id", "no client with this id")
             else:
                 in_file.add(row_no)
-        ctx.wrote_into("touchpoint")
+        ctx.wrote_into("touchpoint", _LOOKED_UP)
         result = BatchResult(rows=len(columns))
         result.created = len(ready.kept) - len(flagged)
         result.duplicates = len(in_file)
