@@ -6,6 +6,7 @@ and in the progress callback (the process dying between batches)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from itertools import islice
 
 import pytest
 from sqlalchemy import event, func, select
@@ -18,11 +19,11 @@ from voronka.client.models import Client, ContactPoint
 from voronka.db.session import unit_of_work
 from voronka.jobs import run_pending
 from voronka.jobs.models import Job, JobStatus
-from voronka.transfer import tasks
+from voronka.transfer import runs, tasks
 from voronka.transfer.bulk import runner
 from voronka.transfer.models import ImportRun, RunStatus
 from voronka.transfer.options import ImportMode
-from voronka.transfer.runs import bulk_batch_size
+from voronka.transfer.runs import bulk_batch_size, bulk_batch_sizes
 
 
 class Crash(Exception):
@@ -186,3 +187,44 @@ def test_a_run_without_a_batch_size_takes_its_stores_default():
     assert bulk_batch_size({"batch_size": None}, "postgresql") == 20_000
     assert bulk_batch_size({}, "sqlite") == 10_000
     assert bulk_batch_size({"batch_size": 3}, "postgresql") == 3
+
+
+def test_a_run_without_a_batch_size_starts_with_smaller_batches():
+    # an eighth, a quarter and a half of the default first, none below 1,000 rows
+    assert list(islice(bulk_batch_sizes({}, "postgresql"), 5)) == [
+        2_500, 5_000, 10_000, 20_000, 20_000]
+    assert list(islice(bulk_batch_sizes({"batch_size": None}, "sqlite"), 5)) == [
+        1_250, 2_500, 5_000, 10_000, 10_000]
+    assert list(islice(bulk_batch_sizes({}, "mysql"), 4)) == [1_250, 2_500, 5_000, 5_000]
+    # a size the run names is every batch's
+    assert list(islice(bulk_batch_sizes({"batch_size": 20_000}, "postgresql"), 3)) == [
+        20_000, 20_000, 20_000]
+    assert list(islice(bulk_batch_sizes({"batch_size": 3}, "sqlite"), 3)) == [3, 3, 3]
+
+
+def test_a_ramped_run_commits_every_batch_and_resumes_after_its_checkpoint(
+    engine, people, tmp_path, monkeypatch
+):
+    # the defaults scaled down so that 30 rows see the ramp: batches of 1, 2, 4, then 8
+    monkeypatch.setattr(runs, "DEFAULT_BULK_BATCH", {engine.dialect.name: 8})
+    monkeypatch.setattr(runs, "RAMP_FLOOR", 1)
+    path = client_file(tmp_path, count=30)
+    stored, _ = clients_and_phones(engine)  # the cast's clients
+    run_id = create_bulk_run(engine, path, "clients", Actor.system(), mode=ImportMode.PER_ROW)
+    checkpoints: list[int] = []
+
+    def die_after_the_fourth_batch(done: int, total: int | None, checkpoint: int) -> None:
+        checkpoints.append(checkpoint)
+        if len(checkpoints) == 4:
+            raise Crash("process killed")
+
+    with pytest.raises(Crash):
+        runner.execute(engine, run_id, actor=Actor.system(), progress=die_after_the_fourth_batch)
+    # file rows 2-31: batches end at rows 2, 4, 8 and 16
+    assert checkpoints == [2, 4, 8, 16]
+    assert clients_and_phones(engine) == (stored + 15, stored + 15)
+    run = runner.execute(engine, run_id, actor=Actor.system(), progress=die_after_the_fourth_batch)
+    # resumed after row 16, ramping again: rows 17, 18-19, 20-23, then 24-31
+    assert checkpoints == [2, 4, 8, 16, 17, 19, 23, 31]
+    assert (run.status, run.total, run.created) == (RunStatus.DONE, 30, 30)
+    assert clients_and_phones(engine) == (stored + 30, stored + 30)

@@ -134,6 +134,33 @@ def test_encoded_copy_reads_back_every_value(engine):
     assert [tuple(r) for r in stored] == rows
 
 
+
+def test_batches_of_growing_sizes_across_arrow_blocks_match_the_csv_modules(
+    tmp_path, monkeypatch
+):
+    # blocks of about three lines, so batches start and end inside and across blocks
+    monkeypatch.setattr(columnar, "ARROW_BLOCK_BYTES", 24)
+    path = tmp_path / "f.csv"
+    lines = ["," if i == 9 else f"{i},x" for i in range(2, 42)]  # row 9 blank
+    path.write_text("\n".join(["n,x", *lines]) + "\n", encoding="utf-8")
+
+    def batches(columnar_reader: bool) -> list[list[int]]:
+        with open_table(path, FileFormat.CSV, columnar=columnar_reader) as table:
+            return [b.numbers for b in table.batches(iter([1, 2, 4, 8, 100]), after=3)]
+
+    assert batches(columnar_reader=True) == batches(columnar_reader=False) == [
+        [4], [5, 6], [7, 8, 10, 11], list(range(12, 20)), list(range(20, 42))]
+
+
+
+def test_a_record_longer_than_an_arrow_block_is_left_to_the_csv_module(tmp_path, monkeypatch):
+    monkeypatch.setattr(columnar, "ARROW_BLOCK_BYTES", 1024)
+    path = tmp_path / "f.csv"
+    path.write_text("a,b\n1," + "x" * 5000 + "\n2,y\n", encoding="utf-8")
+    assert columnar.open_plain_csv(path, ReadLimits()) is None
+    assert rows_of(path, columnar=True) == rows_of(path)
+
+
 SHAPED = Stage("import_stage_shape", (("row_no", "int"), ("phone", "text")), indexed=False)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from itertools import repeat
 from pathlib import Path
 
 from voronka.errors import ErrorDetail
@@ -130,23 +131,31 @@ class Table:
     columns: list[str]
     rows: Iterator[SourceRow]
     row_count_hint: int | None = None
-    read_batches: Callable[[int, int], Iterator[RowBatch]] | None = field(default=None)
+    read_batches: Callable[[Iterator[int], int], Iterator[RowBatch]] | None = field(default=None)
 
-    def batches(self, size: int, after: int = 0) -> Iterator[RowBatch]:
-        """Batches of at most ``size`` rows, from the first row numbered above ``after``."""
+    def batches(self, size: int | Iterator[int], after: int = 0) -> Iterator[RowBatch]:
+        """Batches of at most ``size`` rows (or of the sizes ``size`` gives one after the
+        other), from the first row numbered above ``after``."""
+        sizes = batch_sizes(size)
         if self.read_batches is not None:
-            yield from self.read_batches(size, after)
+            yield from self.read_batches(sizes, after)
             return
         batch: list[SourceRow] = []
+        want = next(sizes)
         for row in self.rows:
             if row.number <= after:
                 continue
             batch.append(row)
-            if len(batch) == size:
+            if len(batch) == want:
                 yield RowBatch.of_rows(batch, self.columns)
-                batch = []
+                batch, want = [], next(sizes)
         if batch:
             yield RowBatch.of_rows(batch, self.columns)
+
+
+def batch_sizes(size: int | Iterator[int]) -> Iterator[int]:
+    """``size`` again and again, or the sizes it gives."""
+    return repeat(size) if isinstance(size, int) else size
 
 
 def format_of(filename: str) -> FileFormat:

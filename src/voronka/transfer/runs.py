@@ -7,7 +7,8 @@ may read it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,26 @@ DEFAULT_BULK_BATCH = {"postgresql": 20_000, "sqlite": 10_000}
 FALLBACK_BULK_BATCH = 5_000
 
 
+#: The smallest first batch of a run that names no size (``bulk_batch_sizes``)
+RAMP_FLOOR = 1_000
+
+
 def bulk_batch_size(options: Mapping[str, Any], dialect: str) -> int:
     """The batch size a run asked for, else the default of the store it writes to."""
     size = options.get("batch_size")
     return int(size) if size else DEFAULT_BULK_BATCH.get(dialect, FALLBACK_BULK_BATCH)
+
+
+def bulk_batch_sizes(options: Mapping[str, Any], dialect: str) -> Iterator[int]:
+    """The sizes of a run's batches, one after the other: the size it asked for, every time;
+    without one, the store's default after a ramp of an eighth, a quarter and a half of it
+    (none below ``RAMP_FLOOR``). The database then starts on a small first batch while the
+    reading thread prepares the next, instead of waiting, idle, until a whole batch of
+    20,000 rows has been read and prepared (docs/benchmarks.md)."""
+    size = bulk_batch_size(options, dialect)
+    if not options.get("batch_size"):
+        yield from (part for part in (size // 8, size // 4, size // 2) if part >= RAMP_FLOOR)
+    yield from repeat(size)
 #: Bulk imports that rewrite a matched record on ``on_duplicate=update``
 UPDATABLE = frozenset({Entity.PRODUCTS, Entity.ORDERS})
 #: Bulk imports whose records have a unique key, so a duplicate cannot be created

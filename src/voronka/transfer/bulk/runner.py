@@ -46,7 +46,7 @@ from voronka.transfer.models import ImportRun, RunStatus
 from voronka.transfer.options import ImportMode, OnDuplicate
 from voronka.transfer.reading import FileFormat, ReadLimits, SourceRow, open_table
 from voronka.transfer.report import MAX_REPORTED_ERRORS
-from voronka.transfer.runs import bulk_batch_size
+from voronka.transfer.runs import bulk_batch_sizes
 
 LOADERS: dict[Entity, Callable[[], Loader]] = {
     Entity.CLIENTS: ClientLoader,
@@ -93,13 +93,13 @@ def execute(
             loader = LOADERS[entity]()
             if hasattr(loader, "configure"):  # options of one entity (orders: create_products)
                 loader.configure(run.options)
-            size = bulk_batch_size(run.options, engine.dialect.name)
+            sizes = bulk_batch_sizes(run.options, engine.dialect.name)
             key = _group_key(loader, mapping)
             if key is None:
-                batches: Iterator[Any] = table.batches(size, after=run.checkpoint_row)
+                batches: Iterator[Any] = table.batches(sizes, after=run.checkpoint_row)
             else:
                 rows = (r for r in table.rows if r.number > run.checkpoint_row)
-                batches = _batches(rows, size, key)
+                batches = _batches(rows, sizes, key)
             job = _Job(engine, run, actor, scope, mapping, loader, progress,
                        table.row_count_hint)
             if run.mode == ImportMode.PER_ROW and not run.dry_run:
@@ -290,12 +290,13 @@ def _group_key(loader: Loader, mapping: ColumnMapping) -> GroupKey | None:
 
 
 def _batches(
-    rows: Iterator[SourceRow], size: int, key: GroupKey | None = None
+    rows: Iterator[SourceRow], sizes: Iterator[int], key: GroupKey | None = None
 ) -> Iterator[list[SourceRow]]:
-    """Batches of ``size`` rows; with ``key``, a batch goes on while the key of its last row
-    does, so adjacent rows of one group (and the checkpoint after them) stay together."""
+    """Batches of the sizes ``sizes`` gives; with ``key``, a batch goes on while the key of
+    its last row does, so adjacent rows of one group (and the checkpoint after them) stay
+    together."""
     carry: list[SourceRow] = []
-    while batch := carry + list(islice(rows, max(size - len(carry), 0))):
+    while batch := carry + list(islice(rows, max(next(sizes) - len(carry), 0))):
         carry = []
         if key is not None:
             last = key(batch[-1])
