@@ -71,10 +71,33 @@ _MATCH = text(
     """
 )
 _TAKE_TURNS = text("SELECT pg_advisory_xact_lock(hashtext('voronka.bulk_clients'), :ws)")
-_NEW_IDS_PG = text(
-    "UPDATE import_stage_client SET new_id = nextval(pg_get_serial_sequence('client', 'id')) "
-    "WHERE match_id IS NULL"
-)
+# PostgreSQL writes the new clients, their contacts and tags in one statement: their ids come
+# from the sequence in row order (nextval is computed after the sort), and the foreign keys
+# of the contacts and tags are checked when the whole statement ends, when the clients
+# exist. It saves rewriting every staged row with its new id, and three round trips.
+_INSERT_ALL_PG = text(
+    """
+    WITH fresh AS (
+      SELECT row_no, nextval(pg_get_serial_sequence('client', 'id')) AS id
+      FROM import_stage_client WHERE match_id IS NULL ORDER BY row_no
+    ), clients AS (
+      INSERT INTO client (id, workspace_id, kind, name, company_id, job_title, owner_id,
+          source_channel_id, custom_fields, search_text, created_by_id, is_deleted,
+          created_at, updated_at, version)
+      SELECT f.id, :ws, s.kind, s.name, s.company_id, s.job_title, s.owner_id, s.channel_id,
+          '{}', s.search_text, :by, false, :now, :now, 1
+      FROM fresh f JOIN import_stage_client s ON s.row_no = f.row_no ORDER BY f.row_no
+    ), contacts AS (
+      INSERT INTO contact_point (workspace_id, client_id, kind, value, is_primary)
+      SELECT :ws, f.id, sc.kind, sc.value, sc.is_primary
+      FROM import_stage_contact sc JOIN fresh f ON f.row_no = sc.row_no
+    ), tags AS (
+      INSERT INTO client_tag (workspace_id, client_id, tag)
+      SELECT :ws, f.id, st.tag FROM import_stage_tag st JOIN fresh f ON f.row_no = st.row_no
+    )
+    SELECT count(*) FROM fresh
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
 _NEW_IDS_SQLITE = text(
     """
     UPDATE import_stage_client SET new_id = :base + ranked.rn
@@ -315,15 +338,13 @@ class ClientLoader:
 
     def _insert(self, ctx: Context, result: BatchResult) -> None:
         ws = ctx.actor.workspace_id
-        if ctx.sqlite:
-            base = ctx.conn.execute(text("SELECT coalesce(max(id), 0) FROM client")).scalar_one()
-            ctx.conn.execute(_NEW_IDS_SQLITE, {"base": base})
-        else:
-            ctx.conn.execute(_NEW_IDS_PG)
-        inserted = ctx.conn.execute(
-            _INSERT_CLIENTS, {"ws": ws, "by": ctx.actor.user_id, "now": ctx.now}
-        )
-        result.created += inserted.rowcount
+        params = {"ws": ws, "by": ctx.actor.user_id, "now": ctx.now}
+        if not ctx.sqlite:
+            result.created += ctx.conn.execute(_INSERT_ALL_PG, params).scalar_one()
+            return
+        base = ctx.conn.execute(text("SELECT coalesce(max(id), 0) FROM client")).scalar_one()
+        ctx.conn.execute(_NEW_IDS_SQLITE, {"base": base})
+        result.created += ctx.conn.execute(_INSERT_CLIENTS, params).rowcount
         ctx.conn.execute(_INSERT_CONTACTS, {"ws": ws})
         ctx.conn.execute(_INSERT_TAGS, {"ws": ws})
 
