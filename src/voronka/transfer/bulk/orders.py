@@ -41,7 +41,7 @@ from voronka.order.models import OrderStatus
 from voronka.transfer import cells
 from voronka.transfer.bulk import fast, linking, order_lines
 from voronka.transfer.bulk.activities import _word
-from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context
+from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
 from voronka.transfer.bulk.products import _currency
 from voronka.transfer.bulk.staging import Stage
@@ -214,6 +214,14 @@ _INSERT_CHANGES = """INSERT INTO order_status_change (workspace_id, order_id, fr
 
 
 @dataclass
+class _Parsed:
+    """A batch parsed ahead of its write: its columns (with their errors) and orders."""
+
+    columns: Columns
+    orders: dict[str, _Order]
+
+
+@dataclass
 class _Order:
     """An order assembled from its rows: the agreed order-level values and priced lines."""
 
@@ -251,9 +259,19 @@ class OrderLoader:
     def parts(self, rows: list[SourceRow], mapping: ColumnMapping) -> list[list[SourceRow]]:
         return [rows]
 
-    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+    def prepare_ahead(self, mapping: ColumnMapping) -> bool:
+        # parsing reads only users (owners) and channels (sources), which an import never
+        # changes; products, which an import may create, are looked up by ``write``
+        return True
+
+    def prepare(self, ctx: Context, rows: list[SourceRow]) -> _Parsed:
+        """Parse the batch's rows into orders (no database writes; batches in file order)."""
         columns = Columns(rows, ctx.mapping)
-        orders = self._assemble(ctx, columns)
+        return _Parsed(columns, self._assemble(ctx, columns))
+
+    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+        ready: _Parsed = prepared_of(rows) or self.prepare(ctx, rows)
+        columns, orders = ready.columns, ready.orders
         self._price(ctx, columns, orders)
         good = self._reject_broken(columns, orders)
         if not ctx.sqlite:
