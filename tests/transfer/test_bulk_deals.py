@@ -445,3 +445,18 @@ def test_deals_over_http_as_a_job(engine, people, sales, upload_dir, tmp_path):
         .status_code
         == 403
     )
+
+
+def test_batches_parsed_ahead_see_the_deals_of_earlier_batches(engine, people, sales, tmp_path):
+    # each batch is parsed by the reading thread while the one before it is written: an
+    # external id of an earlier batch is a duplicate, an error names its own row
+    rows = [["external_id", "title", "phone", "stage"]]
+    rows += [[f"R-{n}", f"Сделка {n}", "+79990000001", "New"] for n in (1, 2, 1, 3)]
+    rows += [["R-4", "Сделка 4", "+79990000001", "Nowhere"]]
+    path = write_csv(tmp_path / "r.csv", rows)
+    run_id = create_bulk_run(engine, path, "deals", Actor.system(), mode=ImportMode.PER_ROW,
+                             batch_size=2)
+    run = runner.execute(engine, run_id, actor=Actor.system())
+    assert (run.total, run.created, run.duplicates, run.failed) == (5, 3, 1, 1)
+    assert [(e["row"], e["field"]) for e in run.errors] == [(6, "stage")]
+    assert sorted(stored_deals(engine)) == ["R-1", "R-2", "R-3"]

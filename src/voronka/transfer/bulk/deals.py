@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,11 +39,12 @@ from voronka.db.types import UTCDateTime, to_minor
 from voronka.pipeline.models import Pipeline, Stage, StageKind
 from voronka.transfer import cells
 from voronka.transfer.bulk import fast, linking
-from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context
+from voronka.transfer.bulk.base import SAMPLE_ROWS, BatchResult, Context, prepared_of
 from voronka.transfer.bulk.columns import Columns
 from voronka.transfer.bulk.order_lines import money
 from voronka.transfer.bulk.orders import FUTURE_TOLERANCE
 from voronka.transfer.bulk.products import _currency
+from voronka.transfer.bulk.staging import Encoded
 from voronka.transfer.bulk.staging import Stage as StagingTable
 from voronka.transfer.bulk.touchpoints import _stored_time, _whole
 from voronka.transfer.lookups import Lookups
@@ -124,6 +126,17 @@ _INSERT_HISTORY = """INSERT INTO deal_stage_change (workspace_id, deal_id, from_
     WHERE s.outcome = 'create' ORDER BY h.row_no, h.step"""
 
 
+@dataclass
+class _Prepared:
+    """A batch parsed ahead of its write: the rows to stage, their stage history, and both
+    as PostgreSQL's COPY reads them."""
+
+    columns: Columns
+    kept: list[tuple[Any, ...]]
+    history: list[tuple[Any, ...]]
+    encoded: tuple[Encoded, Encoded] | None
+
+
 class DealLoader:
     """Bulk writer of deal rows (with their stage history)."""
 
@@ -149,12 +162,18 @@ class DealLoader:
     def parts(self, rows: list[SourceRow], mapping: ColumnMapping) -> list[list[SourceRow]]:
         return [rows]
 
-    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+    def prepare_ahead(self, mapping: ColumnMapping) -> bool:
+        # parsing reads users, channels and pipelines (loaded with their stages once per
+        # import), which an import of deals never changes
+        return True
+
+    def prepare(self, ctx: Context, rows: list[SourceRow]) -> _Prepared:
+        """Parse and check the batch, and refuse an external id repeated in it (no writes)."""
         columns = Columns(rows, ctx.mapping)
         staged, history = self._prepare(ctx, columns)
         kept: list[tuple[Any, ...]] = []
         first: dict[str, int] = {}
-        by_number = {row.number: i for i, row in enumerate(rows)}
+        by_number = {row.number: i for i, row in enumerate(columns.rows)}
         for values in staged:
             row_no, external_id = values[0], values[1]
             if external_id in first:
@@ -167,15 +186,21 @@ class DealLoader:
                 continue
             first[external_id] = row_no
             kept.append(values)
+        kept_rows = set(first.values())
+        steps = [h for h in history if h[0] in kept_rows]
+        encoded = None if ctx.sqlite else (DEALS.encode(kept), HISTORY.encode(steps))
+        return _Prepared(columns, kept, steps, encoded)
+
+    def write(self, ctx: Context, rows: list[SourceRow]) -> BatchResult:
+        ready: _Prepared = prepared_of(rows) or self.prepare(ctx, rows)
+        columns, kept = ready.columns, ready.kept
+        deals, steps = ready.encoded or (None, None)
         if not ctx.sqlite:
             ctx.conn.execute(_TAKE_TURNS, {"ws": ctx.actor.workspace_id})
         DEALS.reset(ctx.conn)
         HISTORY.reset(ctx.conn)
-        DEALS.load(ctx.conn, kept, analyzed=ctx.staged_shapes)
-        kept_rows = set(first.values())
-        HISTORY.load(
-            ctx.conn, [h for h in history if h[0] in kept_rows], analyzed=ctx.staged_shapes
-        )
+        DEALS.load(ctx.conn, kept, deals, analyzed=ctx.staged_shapes)
+        HISTORY.load(ctx.conn, ready.history, steps, analyzed=ctx.staged_shapes)
         outcomes = self._decide(ctx, columns) if kept else {}
         params = {
             "ws": ctx.actor.workspace_id,
