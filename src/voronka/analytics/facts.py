@@ -80,7 +80,14 @@ def deals(s: Sources) -> ir.Table:
 
 
 def revenue_orders(s: Sources) -> ir.Table:
-    """Paid orders that bring revenue, without dimensions (nothing joined)."""
+    """Paid orders that bring revenue, without dimensions (nothing joined).
+
+    Where ``revenue_order`` is kept (the snapshot engines) it holds exactly these rows,
+    already filtered and in payment order, so a period skips whole row groups; on
+    PostgreSQL it is a view with joins, and the orders are filtered in place.
+    """
+    if "revenue_order" in s.kept:
+        return s["revenue_order"].select(*s["sales_order"].columns)
     return derived.revenue_rows(s["sales_order"])
 
 

@@ -62,6 +62,8 @@ class Sources:
     backend: Any
     utc_offset: timedelta
     tables: dict[str, ir.Table] = field(default_factory=dict)
+    #: Derived tables read as kept in the snapshot (the others are views over the tables).
+    kept: frozenset[str] = frozenset()
     #: Expressions already built over these tables (:meth:`memo`).
     built: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -106,7 +108,8 @@ class Sources:
             elif kept.client_column is not None:
                 t = self.tables[name]
                 tables[name] = t.filter(t[kept.client_column].isin(ids.visible_id))
-        return Sources(self.kind, self.backend, self.utc_offset, tables)
+        rebuilt = {name for name, kept in derived.DERIVED.items() if kept.rebuilt_when_scoped}
+        return Sources(self.kind, self.backend, self.utc_offset, tables, self.kept - rebuilt)
 
 
 def _children_of_scoped(original: dict[str, ir.Table], scoped: dict[str, ir.Table],
@@ -157,10 +160,11 @@ def from_snapshot(kind: EngineKind, backend: Any, directory: Path, timezone: str
 
     tables = _resolve_merged({name: read(directory / name, name) for name in names})
     views = derived.views(tables)
+    kept = {name for name in derived.DERIVED if derived.folder(directory, name).exists()}
     for name in derived.DERIVED:
-        kept = derived.folder(directory, name)
-        tables[name] = read(kept, name) if kept.exists() else views[name]
-    return Sources(kind, backend, utc_offset(timezone), tables)
+        tables[name] = (read(derived.folder(directory, name), name) if name in kept
+                        else views[name])
+    return Sources(kind, backend, utc_offset(timezone), tables, frozenset(kept))
 
 
 def duckdb_sources(directory: Path, timezone: str) -> Sources:
