@@ -123,3 +123,36 @@ def test_funnel_report_and_dropped_deals_over_http(people, engine):
     assert len(dropped.json()["rows"]) == 2  # M1's two deals, not the others'
     assert people.http("K").get("/api/v1/analytics/funnel/dropped",
                                 params={"q": query, "step": 2}).status_code == 403
+
+
+def _clients(who: str, people, **query):  # type: ignore[no-untyped-def]
+    return people.http(who).get("/api/v1/analytics/clients",
+                                params={"q": json.dumps({"period": MARCH, **query})})
+
+
+def test_client_rows_need_the_right_to_read_clients_and_are_audited(people, engine):
+    from voronka.audit.models import AuditEvent
+
+    _deals(people, engine)
+    for who in ("K", "A"):  # marketers and analysts read aggregates, not client records
+        for section in ("rating", "rfm"):
+            denied = _clients(who, people, section=section)
+            assert denied.status_code == 403, (who, section)
+            assert "client" in denied.json()["error"]["message"]
+        summary = _clients(who, people, section="summary")
+        assert summary.status_code == 200, summary.text
+        assert all("client_name" not in row for row in summary.json()["rows"])
+        ltv = people.http(who).get("/api/v1/analytics/ltv", params={"q": json.dumps(
+            {"as_of": "2026-03-31", "section": "clients"})})
+        assert ltv.status_code == 403, who
+    # a manager's rating lists only the clients of their scope, and the listing is audited
+    rating = _clients("M1", people, section="rating")
+    assert rating.status_code == 200, rating.text
+    assert {row["client_id"] for row in rating.json()["rows"]} == {people.clients["C1"]}
+    with unit_of_work(engine) as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "client",
+                                                         AuditEvent.action == "list")
+                                .order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.row_count == 1
+        assert event.detail["view"] == "report:clients"
+        assert event.detail["query"]["section"] == "rating"

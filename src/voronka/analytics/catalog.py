@@ -8,6 +8,7 @@ the catalogue, so a report added here is available everywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -31,6 +32,9 @@ class Report:
     query: type[BaseModel]
     run: Callable[[Runner, BaseModel], Result]
     resources: tuple[str, ...]
+    #: Whether a query's rows are individual clients (ids, names, their figures): those are
+    #: client records, so they need the right to read clients and are audited as a listing.
+    lists_clients: Callable[[Any], bool] = lambda query: False
 
 
 def reports() -> dict[str, Report]:

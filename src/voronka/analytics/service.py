@@ -122,6 +122,9 @@ def run(
     company_wide = sorted(needed_resources(report, query) & COMPANY_WIDE)
     for resource in company_wide:
         require(actor, resource, Action.READ)
+    lists_clients = report.lists_clients(query)
+    if lists_clients:  # aggregates are for every reader of reports; client rows are not
+        require(actor, "client", Action.READ)
     scope = engine.record_scope(session, actor)
     if company_wide and not scope.is_everything:
         # spend is company-wide: dividing it by one team's clients would mislead
@@ -129,7 +132,11 @@ def run(
             "figures built on ad spend (CPL, CAC, ROMI…) need company-wide scope; "
             "ask for them without spend or as an administrator or marketer"
         )
-    return _run_scoped(session, scope, report, query, settings)
+    result = _run_scoped(session, scope, report, query, settings)
+    if lists_clients:
+        _audit_listing(session, actor, "client", result,
+                       {"view": f"report:{report.name}", "query": result.query})
+    return result
 
 
 @contextmanager

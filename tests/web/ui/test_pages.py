@@ -248,3 +248,17 @@ def test_every_work_page_renders_for_each_role(people, browse):
         browser = browse(who)
         got = {url: browser.get(url).status_code for url in pages}
         assert got == pages, who
+
+
+def test_client_analytics_shows_marketers_aggregates_without_client_names(people, browse):
+    # the pages speak Russian by default: "Financial rating" lists clients by name, the
+    # summary ("Clients by group, ABC class and RFM segment") only counts them
+    create_pipeline(people)
+    _deal(people, "M1", "C1", "Fridge")
+    admin = browse("X").get("/ui/client-analytics")
+    assert admin.status_code == 200 and "Финансовый рейтинг" in admin.text
+    for who in ("K", "A"):
+        page = browse(who).get("/ui/client-analytics")
+        assert page.status_code == 200, (who, page.text[:500])
+        assert "Финансовый рейтинг" not in page.text and "Client C1" not in page.text
+        assert "Клиенты по группам, классам ABC и сегментам RFM" in page.text

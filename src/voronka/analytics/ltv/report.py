@@ -355,4 +355,5 @@ REPORT = Report(
     query=LtvQuery,
     run=run,  # type: ignore[arg-type]
     resources=("order", "deal", "ad_spend"),
+    lists_clients=lambda query: query.section is LtvSection.CLIENTS,
 )

@@ -122,6 +122,8 @@ RU: dict[str, str] = {
     "Segment": "Сегмент",
     "Segments": "Сегменты",
     "Share of revenue, %": "Доля выручки, %",
+    "Group": "Группа",
+    "Clients by group, ABC class and RFM segment": "Клиенты по группам, классам ABC и сегментам RFM",
     "ABC class": "Класс ABC",
     "Rank": "Место",
     "Client": "Клиент",
@@ -134,6 +136,7 @@ RU: dict[str, str] = {
     "Retention triangle": "Треугольник удержания",
     "Not available yet": "Пока недоступно",
     "This analysis is not installed in this version.": "Этот анализ ещё не установлен в этой версии.",
+    "Not enough data for this analysis yet.": "Для этого анализа пока недостаточно данных.",
     # CRM
     "Name": "Имя",
     "Phone": "Телефон",

@@ -13,9 +13,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from voronka.analytics.result import Result
+from voronka.errors import InvalidInput
 from voronka.web.deps import DbSession
 from voronka.web.ui import analysis, charts, i18n
 from voronka.web.ui.analysis import ReportFilters
+from voronka.web.ui.auth import allowed
 from voronka.web.ui.pages.common import ReportReader, filter_options
 from voronka.web.ui.render import UiRoute, render
 from voronka.web.ui.table import Column, Table, maybe_export
@@ -228,6 +230,8 @@ def client_analytics_page(request: Request, session: DbSession, g: ReportReader)
     f = ReportFilters.from_request(request)
     query = f.query()
     query.pop("breakdown", None)
+    if not allowed(g.viewer, "client"):  # marketers and analysts: aggregates, no client rows
+        return _client_summary_page(request, session, g, f, query)
     rating = analysis.run(session, g.viewer, "clients", {**query, "limit": 200})
     rfm = analysis.run(session, g.viewer, "clients", {**query, "section": "rfm", "limit": 5000})
     segments: dict[str, dict[str, Any]] = {}
@@ -264,6 +268,21 @@ def client_analytics_page(request: Request, session: DbSession, g: ReportReader)
         table_block(segment_table, rfm),
         *segment_blocks(session, g, f),
         table_block(rfm_table, rfm),
+    ], breakdowns=False)
+
+
+def _client_summary_page(request: Request, session: Any, g: Any, f: ReportFilters,
+                         query: dict[str, Any]) -> Response:
+    summary = analysis.run(session, g.viewer, "clients", {**query, "section": "summary"})
+    summary_table = Table("summary", "Clients by group, ABC class and RFM segment", [
+        Column("group", "Group"), Column("name", "Name"),
+        Column("clients", "Clients", "number"), Column("revenue", "Revenue", "money"),
+        Column("client_share_pct", "Share of clients, %", "percent"),
+        Column("revenue_share_pct", "Share of revenue, %", "percent"),
+    ], summary.rows)
+    return page(request, g, session, "Client analytics", f, [
+        table_block(summary_table, summary),
+        *segment_blocks(session, g, f),
     ], breakdowns=False)
 
 
@@ -318,7 +337,10 @@ def segment_blocks(session: Any, g: Any, f: ReportFilters) -> list[Block]:
     """Behaviour segments (k-means), when the segments report is installed."""
     if not analysis.available("segments"):
         return [Block(kind="missing", title="Segments")]
-    result = analysis.run(session, g.viewer, "segments", {"as_of": f.end.isoformat()})
+    try:
+        result = analysis.run(session, g.viewer, "segments", {"as_of": f.end.isoformat()})
+    except InvalidInput:  # no paying clients yet: nothing to cluster, the rest still shows
+        return [Block(kind="empty", title="Behaviour segments")]
     name = "name_ru" if g.viewer.language == "ru" else "name_en"
     table = Table("behaviour", "Behaviour segments", [
         Column(name, "Segment"), Column("clients", "Clients in segment", "number"),
