@@ -8,8 +8,8 @@ the catalogue, so a report added here is available everywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 

@@ -54,6 +54,12 @@ def needed_resources(report: catalog.Report, query: BaseModel) -> set[str]:
     return set(report.resources).union(*(METRICS[m].resources for m in metrics if m in METRICS))
 
 
+def lists_clients(name: str, raw_query: str | dict[str, Any]) -> bool:
+    """Whether report ``name`` answers ``raw_query`` with client rows (``Report.lists_clients``)."""
+    report = catalog.get(name)
+    return report.lists_clients(parse_query(report, raw_query))
+
+
 def drill(
     session: Session,
     actor: Actor,

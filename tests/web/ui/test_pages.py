@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from tests.pipeline.sample import create_pipeline
 from tests.web.ui.conftest import sign_in
 from voronka.activity.models import Activity
+from voronka.audit.models import AuditEvent
+from voronka.config import get_settings
 from voronka.db.session import unit_of_work
 from voronka.deal.models import Deal, DealStageChange
 from voronka.user.models import User
@@ -250,13 +252,24 @@ def test_every_work_page_renders_for_each_role(people, browse):
         assert got == pages, who
 
 
-def test_client_analytics_shows_marketers_aggregates_without_client_names(people, browse):
+def _client_listings(engine) -> int:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity == "client", AuditEvent.action == "list"))
+
+
+def test_client_analytics_shows_marketers_aggregates_without_client_names(
+        people, browse, engine, monkeypatch):
     # the pages speak Russian by default: "Financial rating" lists clients by name, the
     # summary ("Clients by group, ABC class and RFM segment") only counts them
+    monkeypatch.setattr(get_settings(), "analytics_refresh_seconds", 3600)  # cache on
     create_pipeline(people)
     _deal(people, "M1", "C1", "Fridge")
-    admin = browse("X").get("/ui/client-analytics")
-    assert admin.status_code == 200 and "Финансовый рейтинг" in admin.text
+    before = _client_listings(engine)
+    for _ in range(2):  # client rows skip the cache: every visit lists them, audited
+        admin = browse("X").get("/ui/client-analytics")
+        assert admin.status_code == 200 and "Финансовый рейтинг" in admin.text
+    assert _client_listings(engine) == before + 4  # the rating and the RFM rows, twice
     for who in ("K", "A"):
         page = browse(who).get("/ui/client-analytics")
         assert page.status_code == 200, (who, page.text[:500])
