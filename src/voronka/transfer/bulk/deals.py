@@ -119,6 +119,18 @@ _NEW_IDS = """UPDATE import_stage_deal SET deal_id = d.id
     FROM deal AS d
     WHERE import_stage_deal.outcome = 'create' AND d.workspace_id = :ws
       AND d.external_id = import_stage_deal.external_id"""
+# PostgreSQL writes the deals and their history in one statement: the history of a new deal
+# finds it by its external id (unique in the batch and the workspace) among the rows the
+# insert returns, instead of a second pass writing each new id into the staging table; the
+# history's foreign key to the deal is checked when the statement ends
+_INSERT_WITH_HISTORY_PG = """WITH created AS ({insert} RETURNING id, external_id)
+    INSERT INTO deal_stage_change (workspace_id, deal_id, from_stage_id, to_stage_id,
+      changed_at, changed_by_id)
+    SELECT :ws, d.id, h.from_stage_id, h.to_stage_id, h.changed_at, :by
+    FROM created d
+    JOIN import_stage_deal s ON s.external_id = d.external_id AND s.outcome = 'create'
+    JOIN import_stage_deal_history h ON h.row_no = s.row_no
+    ORDER BY h.row_no, h.step"""
 _INSERT_HISTORY = """INSERT INTO deal_stage_change (workspace_id, deal_id, from_stage_id,
       to_stage_id, changed_at, changed_by_id)
     SELECT :ws, s.deal_id, h.from_stage_id, h.to_stage_id, h.changed_at, :by
@@ -208,13 +220,15 @@ class DealLoader:
             "now": ctx.now,
             "default_owner": ctx.default_owner_id,
         }
-        custom = "CAST(s.custom_fields AS JSONB)" if not ctx.sqlite else "s.custom_fields"
-        ctx.conn.execute(
-            text(_INSERT.format(custom=custom)).bindparams(bindparam("now", type_=UTCDateTime())),
-            params,
-        )
-        ctx.conn.execute(text(_NEW_IDS), params)
-        ctx.conn.execute(text(_INSERT_HISTORY), params)
+        now = bindparam("now", type_=UTCDateTime())
+        if not ctx.sqlite:
+            insert = _INSERT.format(custom="CAST(s.custom_fields AS JSONB)")
+            statement = _INSERT_WITH_HISTORY_PG.format(insert=insert)
+            ctx.conn.execute(text(statement).bindparams(now), params)
+        else:
+            ctx.conn.execute(text(_INSERT.format(custom="s.custom_fields")).bindparams(now), params)
+            ctx.conn.execute(text(_NEW_IDS), params)
+            ctx.conn.execute(text(_INSERT_HISTORY), params)
         result = BatchResult(rows=len(rows))
         result.created = sum(1 for o in outcomes.values() if o == "create")
         result.duplicates = sum(1 for o in outcomes.values() if o == "skip")
