@@ -121,14 +121,20 @@ def run(
     name: str,
     raw_query: str | dict[str, Any],
     settings: Settings | None = None,
+    *,
+    ids_only: bool = False,
 ) -> Result:
-    """Run report ``name`` with the actor's record scope."""
+    """Run report ``name`` with the actor's record scope.
+
+    ``ids_only``: the caller keeps nothing of client rows but their ids and audits what it
+    makes of them (a saved segment's members), so they need no right to read clients.
+    """
     report = catalog.get(name)
     query = parse_query(report, raw_query)
     company_wide = sorted(needed_resources(report, query) & COMPANY_WIDE)
     for resource in company_wide:
         require(actor, resource, Action.READ)
-    lists_clients = report.lists_clients(query)
+    lists_clients = report.lists_clients(query) and not ids_only
     if lists_clients:  # aggregates are for every reader of reports; client rows are not
         require(actor, "client", Action.READ)
     scope = engine.record_scope(session, actor)

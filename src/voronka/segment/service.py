@@ -66,7 +66,7 @@ def _members_of(session: Session, actor: Actor, data: SegmentCreate,
     else:
         query = {"period": data.source.period.model_dump(mode="json"), "section": "rfm",
                  "segment": data.source.segment, "limit": MAX_MEMBERS}
-        result = analytics.run(session, actor, "clients", query, settings)
+        result = analytics.run(session, actor, "clients", query, settings, ids_only=True)
         definition = {"report": "clients", "query": result.query,
                       "rfm_segment": data.source.segment}
         source = SegmentSource.RFM
