@@ -247,3 +247,19 @@ def test_an_import_hands_the_objects_it_froze_back_to_the_collector(engine, peop
         runner.execute(engine, run_id, actor=Actor.system(), progress=look_then_die)
     assert seen[0] > frozen_before
     assert gc.get_freeze_count() == frozen_before
+
+
+def test_an_import_leaves_objects_the_process_froze_itself_frozen(engine, people, tmp_path):
+    gc.freeze()  # as a server might after start-up
+    try:
+        frozen = gc.get_freeze_count()  # (falls as frozen objects are freed, never rises)
+        during: list[int] = []
+        run_id = create_bulk_run(engine, client_file(tmp_path), "clients", Actor.system(),
+                                 mode=ImportMode.PER_ROW)
+        run = runner.execute(engine, run_id, actor=Actor.system(),
+                             progress=lambda *_: during.append(gc.get_freeze_count()))
+        assert (run.status, run.created) == (RunStatus.DONE, 10)
+        assert during and max(during) <= frozen  # the import froze nothing more
+        assert gc.get_freeze_count() > 0  # nor unfroze what the process had frozen
+    finally:
+        gc.unfreeze()

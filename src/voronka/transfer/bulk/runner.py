@@ -122,7 +122,11 @@ def _older_objects_frozen() -> Iterator[None]:
     (three per 200,000 activities), and a full pass otherwise walks every module, class and
     function of the process too: 0.6 s of one import's 2 s of Python CPU, holding the GIL
     that both of its threads need (docs/benchmarks.md). Unfreezing hands them back, so an
-    import running alongside only loses the benefit."""
+    import running alongside only loses the benefit. A process that froze objects itself
+    (a server after start-up, say) is left as it is: unfreezing would undo its choice."""
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
