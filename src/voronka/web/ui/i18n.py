@@ -123,6 +123,7 @@ RU: dict[str, str] = {
     "Segments": "Сегменты",
     "Share of revenue, %": "Доля выручки, %",
     "Group": "Группа",
+    "Class or segment": "Класс или сегмент",
     "Clients by group, ABC class and RFM segment": "Клиенты по группам, классам ABC и сегментам RFM",
     "ABC class": "Класс ABC",
     "Rank": "Место",

@@ -275,7 +275,7 @@ def _client_summary_page(request: Request, session: Any, g: Any, f: ReportFilter
                          query: dict[str, Any]) -> Response:
     summary = analysis.run(session, g.viewer, "clients", {**query, "section": "summary"})
     summary_table = Table("summary", "Clients by group, ABC class and RFM segment", [
-        Column("group", "Group"), Column("name", "Name"),
+        Column("group", "Group"), Column("name", "Class or segment"),
         Column("clients", "Clients", "number"), Column("revenue", "Revenue", "money"),
         Column("client_share_pct", "Share of clients, %", "percent"),
         Column("revenue_share_pct", "Share of revenue, %", "percent"),
