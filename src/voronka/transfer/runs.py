@@ -53,6 +53,8 @@ def bulk_batch_sizes(options: Mapping[str, Any], dialect: str) -> Iterator[int]:
     if not options.get("batch_size"):
         yield from (part for part in (size // 8, size // 4, size // 2) if part >= RAMP_FLOOR)
     yield from repeat(size)
+
+
 #: Bulk imports that rewrite a matched record on ``on_duplicate=update``
 UPDATABLE = frozenset({Entity.PRODUCTS, Entity.ORDERS})
 #: Bulk imports whose records have a unique key, so a duplicate cannot be created

@@ -327,7 +327,7 @@ def _entrants(s: Sources, query: FunnelQuery, first_stage: int) -> ir.Table:
     first = into.select(entrant_id=into.deal_id, client_id=into.client_id,
                         entered_at=into.first_at, entered_next=into.next_at)
     deals = facts.deals(s)
-    dims = deals.select(deal_key=deals.id, *[c for c in deals.columns if c.startswith("dim_")])
+    dims = deals.select(*[c for c in deals.columns if c.startswith("dim_")], deal_key=deals.id)
     joined = first.join(dims, first.entrant_id == dims.deal_key)
     # without a breakdown or a dimension filter the deals themselves are not read
     fact = Fact("funnel deals", joined, "entered_at", undimensioned=first)
